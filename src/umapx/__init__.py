@@ -1,0 +1,26 @@
+"""umapx: fast, reproducible UMAP-family dimension reduction.
+
+Importing umapx compiles nothing and imports only the standard library; each public name loads
+its module on first use.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "UMAP": "umapx.umap",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'umapx' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__ + ["__version__"]

@@ -1,0 +1,144 @@
+"""The fuzzy simplicial set: local metric per point (rho, sigma), memberships, and set operations."""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+_SIGMA_TOL = 1e-5
+_MIN_SIGMA_SCALE = 1e-3
+_BISECTION_STEPS = 64
+
+
+@numba.njit(parallel=True, cache=True)
+def smooth_knn_dist(dists, k, local_connectivity=1.0):
+    """rho_i and sigma_i such that sum_j exp(-(d_ij - rho_i) / sigma_i) = log2(k)  (002 eqs. 3-4).
+
+    rho_i is the distance to the ``local_connectivity``-th nearest non-zero neighbour (interpolated
+    when fractional); sigma_i is found by bisection and kept above 1e-3 of the mean distance.
+    The first column of ``dists`` (the point itself) is excluded from the sum.
+    """
+    n = dists.shape[0]
+    target = np.log2(k)
+    rho = np.zeros(n, dtype=np.float32)
+    sigma = np.zeros(n, dtype=np.float32)
+    mean_all = np.mean(dists)
+    whole = int(np.floor(local_connectivity))
+    frac = local_connectivity - whole
+    for i in numba.prange(n):
+        row = dists[i]
+        nonzero = row[(row > 0.0) & np.isfinite(row)]
+        if nonzero.shape[0] >= local_connectivity:
+            if whole > 0:
+                rho[i] = nonzero[whole - 1]
+                if frac > _SIGMA_TOL:
+                    rho[i] += frac * (nonzero[whole] - nonzero[whole - 1])
+            else:
+                rho[i] = frac * nonzero[0]
+        elif nonzero.shape[0] > 0:
+            rho[i] = np.max(nonzero)
+        lo, hi, mid = 0.0, np.inf, 1.0
+        for _ in range(_BISECTION_STEPS):
+            total = 0.0
+            for j in range(1, row.shape[0]):
+                gap = row[j] - rho[i]
+                total += np.exp(-(gap / mid)) if gap > 0.0 else 1.0
+            if abs(total - target) < _SIGMA_TOL:
+                break
+            if total > target:
+                hi = mid
+                mid = (lo + hi) / 2.0
+            else:
+                lo = mid
+                mid = mid * 2.0 if hi == np.inf else (lo + hi) / 2.0
+        finite = row[np.isfinite(row)]
+        floor = _MIN_SIGMA_SCALE * (np.mean(finite) if rho[i] > 0.0 else mean_all)
+        sigma[i] = max(mid, floor)
+    return sigma, rho
+
+
+@numba.njit(parallel=True, cache=True)
+def membership_strengths(knn_idx, knn_dist, sigma, rho):
+    """mu_{i|j} = exp(-(d_ij - rho_i) / sigma_i), 1 where d_ij <= rho_i, 0 for the point itself (002 eq. 2)."""
+    n, k = knn_idx.shape
+    vals = np.zeros((n, k), dtype=np.float32)
+    for i in numba.prange(n):
+        for j in range(k):
+            nb = knn_idx[i, j]
+            if nb < 0 or nb == i or not np.isfinite(knn_dist[i, j]):
+                continue
+            gap = knn_dist[i, j] - rho[i]
+            vals[i, j] = 1.0 if gap <= 0.0 or sigma[i] == 0.0 else np.exp(-gap / sigma[i])
+    return vals
+
+
+def fuzzy_simplicial_set(knn_idx, knn_dist, *, set_op_mix_ratio=1.0, local_connectivity=1.0):
+    """The symmetric fuzzy graph (CSR, float32) with its sigmas and rhos.
+
+    Directed memberships P are combined as  mix (P + P^T - P*P^T) + (1 - mix) P*P^T  (002 eq. 5).
+    """
+    n, k = knn_idx.shape
+    sigma, rho = smooth_knn_dist(knn_dist.astype(np.float32), k, float(local_connectivity))
+    vals = membership_strengths(knn_idx, knn_dist, sigma, rho)
+    rows = np.repeat(np.arange(n), k)
+    keep = (knn_idx.ravel() >= 0) & (vals.ravel() > 0)
+    P = sp.csr_matrix((vals.ravel()[keep], (rows[keep], knn_idx.ravel()[keep])), shape=(n, n))
+    graph = _symmetrize(P, set_op_mix_ratio)
+    return graph, sigma, rho
+
+
+def _symmetrize(P, mix=1.0):
+    Pt = P.T.tocsr()
+    both = P.multiply(Pt)
+    graph = mix * (P + Pt - both) + (1.0 - mix) * both
+    graph = sp.csr_matrix(graph, dtype=np.float32)
+    graph.eliminate_zeros()
+    graph.sort_indices()
+    return graph
+
+
+def knn_distance_graph(knn_idx, knn_dist):
+    """Symmetric sparse matrix of the kNN distances (umap-learn's ``graph_dists_``)."""
+    n, k = knn_idx.shape
+    rows = np.repeat(np.arange(n), k)
+    keep = (knn_idx.ravel() >= 0) & (knn_idx.ravel() != rows) & np.isfinite(knn_dist.ravel())
+    D = sp.csr_matrix((knn_dist.ravel()[keep], (rows[keep], knn_idx.ravel()[keep])), shape=(n, n))
+    return D.maximum(D.T).tocsr()
+
+
+def categorical_intersection(graph, y, *, unknown_dist=1.0, far_dist=5.0):
+    """Scale edges by exp(-far_dist) between different labels and exp(-unknown_dist) to unlabelled
+    points (-1), then restore local connectivity (002, supervised UMAP)."""
+    coo = graph.tocoo()
+    yi, yj = y[coo.row], y[coo.col]
+    unknown = (yi == -1) | (yj == -1)
+    factor = np.where(unknown, np.exp(-unknown_dist), np.where(yi != yj, np.exp(-far_dist), 1.0))
+    scaled = sp.csr_matrix((coo.data * factor, (coo.row, coo.col)), shape=graph.shape)
+    return reset_local_connectivity(scaled)
+
+
+def general_intersection(left, right, weight):
+    """Weighted fuzzy intersection of two graphs on the same points (target graph weighted by ``weight``).
+
+    Absent entries count as half the smallest membership of their graph; an edge survives when either
+    side has it.
+    """
+    union = (left + right).tocoo()
+    lv = np.asarray(left[union.row, union.col]).ravel()
+    rv = np.asarray(right[union.row, union.col]).ravel()
+    lmin, rmin = left.data.min() / 2.0, right.data.min() / 2.0
+    lv, rv = np.where(lv > 0, lv, lmin), np.where(rv > 0, rv, rmin)
+    if weight < 0.5:
+        vals = lv * rv ** (weight / (1.0 - weight))
+    else:
+        vals = lv ** ((1.0 - weight) / weight) * rv
+    vals[(lv <= lmin) & (rv <= rmin)] = 0.0
+    return sp.csr_matrix((vals, (union.row, union.col)), shape=left.shape)
+
+
+def reset_local_connectivity(graph):
+    """Rescale each row so its strongest edge is 1, then take the fuzzy union again."""
+    graph = sp.csr_matrix(graph, dtype=np.float64)
+    row_max = graph.max(axis=1).toarray().ravel()
+    scale = np.divide(1.0, row_max, out=np.zeros_like(row_max), where=row_max > 0)
+    return _symmetrize(sp.diags(scale) @ graph)

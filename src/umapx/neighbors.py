@@ -1,0 +1,214 @@
+"""k nearest neighbours: exact search for small data, an approximate index for large data.
+
+Every backend returns ``(indices, distances)`` of shape (n_queries, k), rows sorted by distance
+with ties broken by index, and, when the queries are the data itself, each point first in its own
+row at distance 0 (so duplicated points never displace themselves). Missing neighbours (a sparse
+precomputed matrix with short rows) are index -1 at distance inf.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from .metrics import distance
+
+#: Largest n searched exactly unless ``force_approximation_algorithm`` is set.
+EXACT_MAX_SAMPLES = 16_384
+#: Metrics whose exact search is a matrix product.
+BLAS_METRICS = ("euclidean", "cosine", "correlation")
+#: Metrics served by hnswlib on dense data (correlation as cosine of centred rows).
+HNSW_SPACES = {"euclidean": "l2", "cosine": "cosine", "correlation": "cosine"}
+_CHUNK_BYTES = 1 << 27
+
+
+def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, seed=0, n_jobs=1,
+                      low_memory=True, angular_rp_forest=False, verbose=False):
+    """kNN of the rows of ``X`` among themselves with the resolved ``metric`` (see metrics.resolve_metric).
+
+    ``approximate`` chooses the index: hnswlib for dense euclidean/cosine/correlation, pynndescent for
+    every other metric and for sparse input. With ``random_state`` set, index construction runs on one
+    thread so that the graph, and everything after it, is reproducible; queries stay parallel.
+    Returns ``(indices int32, distances float32)``.
+    """
+    if metric.name == "precomputed":
+        return precomputed_knn(X, k)
+    sparse = sp.issparse(X)
+    if metric.callable is not None or (sparse and metric.name not in BLAS_METRICS):
+        return _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose)
+    if not approximate:
+        if metric.name in BLAS_METRICS:
+            return _self_first(*blas_knn(X, X, k, metric.name))
+        idx, dist = _brute_knn(X, X, k, metric.code, metric.params, True)
+        return _self_first(idx, dist)
+    if sparse or metric.name not in HNSW_SPACES:
+        return _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose)
+    return _hnsw_knn(X, k, metric.name, seed, n_jobs, deterministic=random_state is not None)
+
+
+def _self_first(idx, dist):
+    """Put each point first in its own row at distance 0; rows stay sorted by (distance, index)."""
+    n, k = idx.shape
+    rows = np.arange(n)[:, None]
+    dist = np.where(idx == rows, -1.0, dist).astype(np.float64)
+    missing = ~(idx == rows).any(axis=1)
+    idx = idx.copy()
+    idx[missing, -1] = np.nonzero(missing)[0]
+    dist[missing, -1] = -1.0
+    order = np.lexsort((idx, dist), axis=-1)
+    idx = np.take_along_axis(idx, order, axis=1)
+    dist = np.maximum(np.take_along_axis(dist, order, axis=1), 0.0)
+    return idx.astype(np.int32), dist.astype(np.float32)
+
+
+def _prepare_blas(A, metric):
+    """Rows centred (correlation) and scaled to unit norm (cosine, correlation)."""
+    if metric == "euclidean":
+        return A
+    if metric == "correlation":
+        A = (A.toarray() if sp.issparse(A) else A) - A.mean(axis=1).reshape(-1, 1)
+    norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel() if sp.issparse(A) else (A * A).sum(axis=1))
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.diags(scale) @ A if sp.issparse(A) else A * scale[:, None].astype(A.dtype)
+
+
+def _squared_norms(A):
+    return np.asarray(A.multiply(A).sum(axis=1)).ravel() if sp.issparse(A) else np.einsum("ij,ij->i", A, A)
+
+
+def blas_knn(X, Q, k, metric):
+    """Exact kNN of the rows of ``Q`` among the rows of ``X`` for euclidean, cosine or correlation.
+
+    The candidates come from a float32 matrix product; the 2k best are re-measured in float64
+    (dense input) so that the ordering is exact.
+    """
+    Xp, Qp = _prepare_blas(X, metric), _prepare_blas(Q, metric)
+    if sp.issparse(Xp):
+        Xp, Qp = Xp.astype(np.float64), Qp.astype(np.float64)
+    angular = metric != "euclidean"
+    x2 = None if angular else _squared_norms(Xp)
+    n, m = X.shape[0], Q.shape[0]
+    n_cand = min(2 * k, n)
+    idx = np.empty((m, k), dtype=np.int64)
+    dist = np.empty((m, k), dtype=np.float64)
+    step = max(1, _CHUNK_BYTES // (8 * n))
+    for start in range(0, m, step):
+        block = Qp[start:start + step]
+        prod = block @ Xp.T
+        prod = prod.toarray() if sp.issparse(prod) else prod
+        score = -prod if angular else x2[None, :] - 2.0 * prod
+        cand = np.argpartition(score, n_cand - 1, axis=1)[:, :n_cand] if n_cand < n else np.tile(np.arange(n), (len(score), 1))
+        exact = _exact_candidates(Xp, block, cand, angular) if not sp.issparse(Xp) else (
+            1.0 + np.take_along_axis(score, cand, axis=1) if angular
+            else np.sqrt(np.maximum(np.take_along_axis(score, cand, axis=1) + _squared_norms(block)[:, None], 0.0)))
+        order = np.lexsort((cand, exact), axis=-1)[:, :k]
+        idx[start:start + step] = np.take_along_axis(cand, order, axis=1)
+        dist[start:start + step] = np.take_along_axis(exact, order, axis=1)
+    return idx.astype(np.int32), np.maximum(dist, 0.0).astype(np.float32)
+
+
+def _exact_candidates(Xp, block, cand, angular):
+    """Distances from each query row to its candidate rows, in float64."""
+    diff_or_prod = Xp[cand].astype(np.float64)
+    q = block.astype(np.float64)[:, None, :]
+    if angular:
+        return 1.0 - np.einsum("ijk,ijk->ij", diff_or_prod, np.broadcast_to(q, diff_or_prod.shape))
+    diff = diff_or_prod - q
+    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+
+
+@numba.njit(parallel=True, cache=True)
+def _brute_knn(X, Q, k, code, params, self_query):
+    """Exact kNN for any registered metric: one pass over X per query, keeping the k best in order."""
+    m = Q.shape[0]
+    idx = np.full((m, k), -1, dtype=np.int32)
+    dist = np.full((m, k), np.inf, dtype=np.float64)
+    for i in numba.prange(m):
+        for j in range(X.shape[0]):
+            d = -1.0 if (self_query and i == j) else distance(code, Q[i], X[j], params)
+            if d < dist[i, k - 1]:
+                p = k - 1
+                while p > 0 and dist[i, p - 1] > d:
+                    dist[i, p] = dist[i, p - 1]
+                    idx[i, p] = idx[i, p - 1]
+                    p -= 1
+                dist[i, p] = d
+                idx[i, p] = j
+    return idx, np.maximum(dist, 0.0).astype(np.float32)
+
+
+def precomputed_knn(D, k):
+    """kNN from a dense or sparse distance matrix; in a sparse one, absent entries are not neighbours."""
+    n = D.shape[0]
+    if not sp.issparse(D):
+        score = D.astype(np.float64, copy=True)
+        score[np.arange(n), np.arange(n)] = -1.0
+        cand = np.argpartition(score, k - 1, axis=1)[:, :k]
+        cdist = np.take_along_axis(score, cand, axis=1)
+        order = np.lexsort((cand, cdist), axis=-1)
+        idx = np.take_along_axis(cand, order, axis=1)
+        return idx.astype(np.int32), np.maximum(np.take_along_axis(cdist, order, axis=1), 0.0).astype(np.float32)
+    D = sp.csr_matrix(D)
+    D.sort_indices()
+    return _sparse_rows_knn(D.indptr, D.indices, D.data.astype(np.float64), k)
+
+
+@numba.njit(cache=True)
+def _sparse_rows_knn(indptr, indices, data, k):
+    n = indptr.shape[0] - 1
+    idx = np.full((n, k), -1, dtype=np.int32)
+    dist = np.full((n, k), np.inf, dtype=np.float32)
+    for i in range(n):
+        cols = indices[indptr[i]:indptr[i + 1]]
+        vals = data[indptr[i]:indptr[i + 1]].copy()
+        for t in range(cols.shape[0]):
+            if cols[t] == i:
+                vals[t] = -1.0
+        order = np.argsort(vals, kind="mergesort")
+        idx[i, 0], dist[i, 0] = i, 0.0
+        p = 1
+        for t in order:
+            if p == k:
+                break
+            if cols[t] != i:
+                idx[i, p], dist[i, p] = cols[t], vals[t]
+                p += 1
+    return idx, dist
+
+
+def _hnsw_knn(X, k, metric, seed, n_jobs, deterministic):
+    import hnswlib
+
+    data = _prepare_blas(X, "correlation") if metric == "correlation" else X
+    n, dim = data.shape
+    index = hnswlib.Index(space=HNSW_SPACES[metric], dim=dim)
+    index.init_index(max_elements=n, ef_construction=200, M=16, random_seed=seed % (2**31))
+    index.add_items(data, np.arange(n), num_threads=1 if deterministic else n_jobs)
+    index.set_ef(max(64, 2 * k))
+    idx, dist = index.knn_query(data, k=k, num_threads=n_jobs)
+    if metric == "euclidean":
+        dist = np.sqrt(np.maximum(dist, 0.0))
+    return _self_first(idx.astype(np.int64), dist)
+
+
+def _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose):
+    from pynndescent import NNDescent
+
+    n = X.shape[0]
+    index = NNDescent(
+        X,
+        n_neighbors=k,
+        metric=metric.callable if metric.callable is not None else metric.name,
+        metric_kwds=metric.kwds,
+        random_state=random_state,
+        n_trees=min(64, 5 + int(round(n**0.5 / 20.0))),
+        n_iters=max(5, int(round(np.log2(n)))),
+        max_candidates=60,
+        low_memory=low_memory,
+        n_jobs=1 if random_state is not None else n_jobs,
+        verbose=verbose,
+        compressed=False,
+    )
+    idx, dist = index.neighbor_graph
+    return _self_first(idx.astype(np.int64), dist)
+

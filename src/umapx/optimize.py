@@ -1,0 +1,133 @@
+"""Layout optimisation: the a/b curve fit, the epoch schedule and one deterministic parallel SGD kernel.
+
+Each epoch, every head vertex is owned by one thread: it moves only itself, reading its tails and
+negative samples from a snapshot of the layout taken at the start of the epoch, and every negative
+sample is a counter-based hash of (seed, epoch, edge, sample). The result is therefore the same
+on any number of threads. Since the fuzzy graph is symmetric, a vertex's pull along edge (i, j)
+stands for both directed samples that umap-learn applies to it, hence ``attract_scale=2``.
+"""
+from __future__ import annotations
+
+import logging
+
+import numba
+import numpy as np
+
+from ._random import uniform_int
+from .metrics import output_distance_grad
+
+log = logging.getLogger("umapx")
+
+_CLIP = 4.0
+_REPULSION_EPS = 1e-3
+_CHUNK = 256
+
+
+def find_ab_params(spread, min_dist):
+    """Fit a, b of 1 / (1 + a d^(2b)) to the target curve: 1 below min_dist, exp(-(d - min_dist)/spread) above (002 eq. 12)."""
+    from scipy.optimize import curve_fit
+
+    d = np.linspace(0, spread * 3, 300)
+    target = np.where(d < min_dist, 1.0, np.exp(-(d - min_dist) / spread))
+    (a, b), _ = curve_fit(lambda x, a, b: 1.0 / (1.0 + a * x ** (2 * b)), d, target)
+    return float(a), float(b)
+
+
+def default_n_epochs(n_samples):
+    return 500 if n_samples <= 10_000 else 200
+
+
+def epochs_per_sample(weights, n_epochs):
+    """Edge e is sampled every max(w) / w_e epochs, so over n_epochs it is drawn n_epochs w_e / max(w) times."""
+    return (weights.max() / weights).astype(np.float64)
+
+
+def prune(graph, n_epochs):
+    """Drop edges too weak to be sampled even once in n_epochs (002, Alg. 1)."""
+    graph = graph.tocsr(copy=True)
+    graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
+    graph.eliminate_zeros()
+    return graph
+
+
+@numba.njit(inline="always")
+def attract_coeff(d, a, b):
+    """-dL/dd of the attractive term log(1 + a d^2b)  (002 eq. 13)."""
+    if d <= 0.0:
+        return 0.0
+    d2b = d ** (2.0 * b)
+    return -2.0 * a * b * d2b / (d * (1.0 + a * d2b))
+
+
+@numba.njit(inline="always")
+def repel_coeff(d, a, b, gamma):
+    """-dL/dd of the repulsive term -gamma log(1 - w), w = 1 / (1 + a d^2b), softened near d = 0  (002 eq. 13)."""
+    w = 1.0 / (1.0 + a * d ** (2.0 * b))
+    return 2.0 * gamma * b * w * d / (d * d + _REPULSION_EPS)
+
+
+@numba.njit(inline="always")
+def _step(y, grad, coeff, step):
+    for c in range(y.shape[0]):
+        y[c] += step * min(max(coeff * grad[c], -_CLIP), _CLIP)
+
+
+@numba.njit(parallel=True, cache=True)
+def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
+              alpha, attract_scale, key, out_code, out_params, exclude_self):
+    """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
+
+    ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
+    random rows of ``tail`` per sample. Counters ``next_sample``/``next_negative`` advance in place.
+    """
+    n_heads, dim = head.shape
+    n_tail = tail.shape[0]
+    n_chunks = (n_heads + _CHUNK - 1) // _CHUNK
+    for c in numba.prange(n_chunks):
+        grad = np.empty(dim, dtype=np.float64)
+        for i in range(c * _CHUNK, min((c + 1) * _CHUNK, n_heads)):
+            y = head[i]
+            for e in range(indptr[i], indptr[i + 1]):
+                if next_sample[e] > epoch:
+                    continue
+                d = output_distance_grad(out_code, y, tail[tails[e]], out_params, grad)
+                _step(y, grad, attract_coeff(d, a, b), alpha * attract_scale)
+                next_sample[e] += eps[e]
+                n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
+                if n_neg <= 0:
+                    continue
+                for s in range(n_neg):
+                    k = uniform_int(key, epoch, e, s, n_tail)
+                    if exclude_self and k == i:
+                        continue
+                    d = output_distance_grad(out_code, y, tail[k], out_params, grad)
+                    _step(y, grad, repel_coeff(d, a, b, gamma), alpha)
+                next_negative[e] += n_neg * eps[e] / neg_rate
+
+
+def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, gamma=1.0,
+                    learning_rate=1.0, negative_sample_rate=5.0, progress=None):
+    """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
+
+    ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
+    the graph is the symmetric fuzzy set of ``head`` itself and tails are read from a per-epoch snapshot.
+    """
+    graph = prune(graph, n_epochs) if graph.nnz else graph
+    if graph.nnz == 0 or n_epochs == 0:
+        return head
+    eps = epochs_per_sample(graph.data, n_epochs)
+    next_sample = eps.copy()
+    rate = float(negative_sample_rate)
+    next_negative = eps / rate if rate > 0 else eps.copy()
+    own = tail is None
+    snapshot = np.empty_like(head) if own else tail
+    indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
+    for epoch in range(n_epochs):
+        if own:
+            snapshot[:] = head
+        alpha = learning_rate * (1.0 - epoch / n_epochs)
+        sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
+                  alpha, 2.0 if own else 1.0, key, output_metric.code, output_metric.params, own)
+        if progress is not None:
+            progress.update(1)
+    return head

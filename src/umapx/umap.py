@@ -1,0 +1,341 @@
+"""The UMAP estimator: validates, then runs the stages neighbours -> graph -> init -> optimise."""
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import graph as fuzzy
+from ._random import as_generator, seed_key
+from ._threads import thread_limit
+from ._validation import ARRAY, DICT, NONE, Interval, Kind, Options, ParamsMixin, check_array, check_labels, check_params
+from .metrics import METRICS, resolve_metric, resolve_output_metric
+
+log = logging.getLogger("umapx")
+
+_NUMBER = Interval()
+_POSITIVE = Interval(0, np.inf, open_low=True)
+_METRIC = Kind((str, object), "a metric name or a numba-jitted function")
+
+_CONSTRAINTS = {
+    "n_neighbors": [Interval(2, np.inf)],
+    "n_components": [Interval(1, np.inf, integer=True)],
+    "metric": [_METRIC],
+    "metric_kwds": [NONE, DICT],
+    "output_metric": [_METRIC],
+    "output_metric_kwds": [NONE, DICT],
+    "n_epochs": [NONE, Interval(0, np.inf, integer=True)],
+    "learning_rate": [_POSITIVE],
+    "init": [Options(("spectral", "pca", "random")), ARRAY],
+    "min_dist": [Interval(0, np.inf)],
+    "spread": [_POSITIVE],
+    "low_memory": [Options((True, False))],
+    "n_jobs": [NONE, Interval(-np.inf, np.inf, integer=True)],
+    "set_op_mix_ratio": [Interval(0, 1)],
+    "local_connectivity": [Interval(0, np.inf)],
+    "repulsion_strength": [Interval(0, np.inf)],
+    "negative_sample_rate": [Interval(0, np.inf)],
+    "transform_queue_size": [_POSITIVE],
+    "a": [NONE, _POSITIVE],
+    "b": [NONE, _POSITIVE],
+    "random_state": [NONE, Interval(0, np.inf, integer=True), Kind((np.random.Generator, np.random.RandomState), "a numpy random generator")],
+    "angular_rp_forest": [Options((True, False))],
+    "target_n_neighbors": [Interval(-1, -1, integer=True), Interval(2, np.inf, integer=True)],
+    "target_metric": [_METRIC],
+    "target_metric_kwds": [NONE, DICT],
+    "target_weight": [Interval(0, 1)],
+    "transform_seed": [Interval(0, np.inf, integer=True)],
+    "transform_mode": [Options(("embedding", "graph"))],
+    "force_approximation_algorithm": [Options((True, False))],
+    "verbose": [Options((True, False))],
+    "tqdm_kwds": [NONE, DICT],
+    "unique": [Options((True, False))],
+    "densmap": [Options((True, False))],
+    "dens_lambda": [Interval(0, np.inf)],
+    "dens_frac": [Interval(0, 1)],
+    "dens_var_shift": [Interval(0, np.inf)],
+    "output_dens": [Options((True, False))],
+    "disconnection_distance": [NONE, _POSITIVE],
+    "precomputed_knn": [Kind((tuple, list), "a tuple (knn_indices, knn_dists, knn_search_index)")],
+}
+
+
+class UMAP(ParamsMixin):
+    """Uniform Manifold Approximation and Projection, with umap-learn's parameters and defaults.
+
+    Seeded runs (``random_state`` set) are bit-identical across runs and across ``n_jobs``, and still
+    use every thread given. See umap-learn's documentation for the meaning of each parameter.
+    """
+
+    def __init__(self, n_neighbors=15, n_components=2, metric="euclidean", metric_kwds=None,
+                 output_metric="euclidean", output_metric_kwds=None, n_epochs=None, learning_rate=1.0,
+                 init="spectral", min_dist=0.1, spread=1.0, low_memory=True, n_jobs=-1, set_op_mix_ratio=1.0,
+                 local_connectivity=1.0, repulsion_strength=1.0, negative_sample_rate=5,
+                 transform_queue_size=4.0, a=None, b=None, random_state=None, angular_rp_forest=False,
+                 target_n_neighbors=-1, target_metric="categorical", target_metric_kwds=None, target_weight=0.5,
+                 transform_seed=42, transform_mode="embedding", force_approximation_algorithm=False,
+                 verbose=False, tqdm_kwds=None, unique=False, densmap=False, dens_lambda=2.0, dens_frac=0.3,
+                 dens_var_shift=0.1, output_dens=False, disconnection_distance=None,
+                 precomputed_knn=(None, None, None)):
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.metric = metric
+        self.metric_kwds = metric_kwds
+        self.output_metric = output_metric
+        self.output_metric_kwds = output_metric_kwds
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.init = init
+        self.min_dist = min_dist
+        self.spread = spread
+        self.low_memory = low_memory
+        self.n_jobs = n_jobs
+        self.set_op_mix_ratio = set_op_mix_ratio
+        self.local_connectivity = local_connectivity
+        self.repulsion_strength = repulsion_strength
+        self.negative_sample_rate = negative_sample_rate
+        self.transform_queue_size = transform_queue_size
+        self.a = a
+        self.b = b
+        self.random_state = random_state
+        self.angular_rp_forest = angular_rp_forest
+        self.target_n_neighbors = target_n_neighbors
+        self.target_metric = target_metric
+        self.target_metric_kwds = target_metric_kwds
+        self.target_weight = target_weight
+        self.transform_seed = transform_seed
+        self.transform_mode = transform_mode
+        self.force_approximation_algorithm = force_approximation_algorithm
+        self.verbose = verbose
+        self.tqdm_kwds = tqdm_kwds
+        self.unique = unique
+        self.densmap = densmap
+        self.dens_lambda = dens_lambda
+        self.dens_frac = dens_frac
+        self.dens_var_shift = dens_var_shift
+        self.output_dens = output_dens
+        self.disconnection_distance = disconnection_distance
+        self.precomputed_knn = precomputed_knn
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self):
+        check_params(type(self).__name__, self.get_params(), _CONSTRAINTS)
+        if self.min_dist > self.spread:
+            raise ValueError(f"min_dist ({self.min_dist}) must not exceed spread ({self.spread}).")
+        if self.densmap or self.output_dens:
+            raise NotImplementedError("densmap=True and output_dens=True are not implemented in umapx yet.")
+
+    def _check_input(self, X):
+        precomputed = isinstance(self.metric, str) and self.metric == "precomputed"
+        X = check_array(X, min_samples=2)
+        if precomputed:
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(f"metric='precomputed' needs a square distance matrix; got shape {X.shape}.")
+            values = X.data if sp.issparse(X) else X
+            if (values < 0).any():
+                raise ValueError("metric='precomputed' needs non-negative distances; the matrix has negative entries.")
+        return X
+
+    def _check_init(self, n):
+        if isinstance(self.init, str):
+            return self.init
+        init = np.asarray(self.init, dtype=np.float64)
+        if init.shape != (n, self.n_components):
+            raise ValueError(f"init array must have shape (n_samples, n_components) = {(n, self.n_components)}; "
+                             f"got {init.shape}.")
+        if not np.all(np.isfinite(init)):
+            raise ValueError("init array contains NaN or infinity.")
+        return init
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Embed ``X`` (n_samples x n_features, dense or sparse; a distance matrix for 'precomputed')."""
+        self._check_params()
+        X = self._check_input(X)
+        n = X.shape[0]
+        y = None if y is None else check_labels(y, n)
+        if self.unique and not sp.issparse(X) and self.metric != "precomputed":
+            _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+            order = np.argsort(first)
+            keep, rank = first[order], np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            unique_inverse = rank[inverse.ravel()]
+            X, y = X[keep], None if y is None else y[keep]
+        else:
+            unique_inverse = None
+        init = self._check_init(X.shape[0])
+        with _logging(self.verbose), thread_limit(self.n_jobs) as threads:
+            fitted = self._fit_embedding(X, y, init, threads)
+        if unique_inverse is not None:
+            fitted["embedding_"] = fitted["embedding_"][unique_inverse]
+        fitted["_unique_inverse"] = unique_inverse
+        self.__dict__.update(fitted)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return ``embedding_``."""
+        return self.fit(X, y).embedding_
+
+    def _fit_embedding(self, X, y, init, threads):
+        """Run the stages; returns the fitted attributes, so a failure leaves a fitted model as it was."""
+        n = X.shape[0]
+        k = int(self.n_neighbors)
+        if k >= n:
+            warnings.warn(f"n_neighbors ({k}) is not smaller than the number of samples ({n}); using {n - 1}.",
+                          stacklevel=3)
+            k = n - 1
+        metric = resolve_metric(self.metric, self.metric_kwds, X.shape[1])
+        output_metric = resolve_output_metric(self.output_metric, self.output_metric_kwds, self.n_components)
+        rng = as_generator(self.random_state)
+        key = seed_key(rng)
+
+        with _stage("nearest neighbours"):
+            knn_idx, knn_dist = self._neighbors(X, k, metric, key, threads)
+        with _stage("fuzzy simplicial set"):
+            idx, dist = self._disconnect(knn_idx, knn_dist, metric)
+            graph, sigmas, rhos = fuzzy.fuzzy_simplicial_set(
+                idx, dist, set_op_mix_ratio=self.set_op_mix_ratio, local_connectivity=self.local_connectivity)
+            if y is not None:
+                graph = self._supervise(graph, y, threads, key)
+        a, b = (self.a, self.b) if self.a is not None and self.b is not None else _ab_params(self.spread, self.min_dist)
+        n_epochs = self.n_epochs if self.n_epochs is not None else _default_epochs(n)
+        with _stage("initialisation"):
+            layout = self._initialise(graph, None if metric.name == "precomputed" else X, init, rng)
+        with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs") as bar:
+            from .optimize import optimize_layout
+
+            layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
+                                     output_metric=output_metric, gamma=self.repulsion_strength,
+                                     learning_rate=self.learning_rate,
+                                     negative_sample_rate=self.negative_sample_rate, progress=bar)
+        self._warn_isolated(graph)
+        return {"embedding_": layout, "graph_": graph, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
+                "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
+                "_a": a, "_b": b, "_n_neighbors": k, "_metric": metric, "_output_metric": output_metric,
+                "n_features_in_": X.shape[1], "_raw_data": X, "_n_epochs": n_epochs}
+
+    @property
+    def a_(self):
+        return self._a
+
+    @property
+    def b_(self):
+        return self._b
+
+    # ------------------------------------------------------------------ stages
+    def _neighbors(self, X, k, metric, key, threads):
+        from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
+
+        knn_idx, knn_dist, _ = self.precomputed_knn
+        if knn_idx is not None:
+            return _check_precomputed_knn(knn_idx, knn_dist, X.shape[0], k)
+        approximate = self.force_approximation_algorithm or X.shape[0] > EXACT_MAX_SAMPLES
+        return nearest_neighbors(X, k, metric, approximate=approximate, random_state=self.random_state, seed=key,
+                                 n_jobs=threads, low_memory=self.low_memory,
+                                 angular_rp_forest=self.angular_rp_forest, verbose=self.verbose)
+
+    def _disconnect(self, idx, dist, metric):
+        """Drop kNN edges at or beyond ``disconnection_distance`` (default: the metric's natural bound)."""
+        limit = self.disconnection_distance
+        if limit is None:
+            limit = METRICS[metric.name].disconnection_distance if metric.name in METRICS else np.inf
+        far = dist >= limit
+        if far.any():
+            log.info("disconnection_distance=%s removes %d kNN edges", limit, far.sum())
+            idx, dist = np.where(far, -1, idx), np.where(far, np.inf, dist).astype(np.float32)
+        return idx, dist
+
+    def _supervise(self, graph, y, threads, key):
+        """Intersect the data graph with the label graph (002, supervised and semi-supervised UMAP)."""
+        if self.target_metric == "categorical":
+            labels = np.unique(y[y != -1], return_inverse=True)[1]
+            codes = np.full(y.shape, -1, dtype=np.int64)
+            codes[y != -1] = labels
+            far = 2.5 / (1.0 - self.target_weight) if self.target_weight < 1.0 else 1e12
+            return fuzzy.categorical_intersection(graph, codes, unknown_dist=1.0, far_dist=far)
+        from .neighbors import nearest_neighbors
+
+        target = y.astype(np.float32).reshape(-1, 1)
+        k = self.n_neighbors if self.target_n_neighbors == -1 else self.target_n_neighbors
+        k = min(int(k), len(y) - 1)
+        metric = resolve_metric(self.target_metric, self.target_metric_kwds, 1)
+        idx, dist = nearest_neighbors(target, k, metric, seed=key, n_jobs=threads)
+        target_graph, _, _ = fuzzy.fuzzy_simplicial_set(idx, dist)
+        return fuzzy.reset_local_connectivity(fuzzy.general_intersection(graph, target_graph, self.target_weight))
+
+    def _initialise(self, graph, X, init, rng):
+        from .init import INIT_SCALE, initial_layout
+
+        layout = initial_layout(init, graph, X, self.n_components, rng)
+        if isinstance(init, str):
+            low, high = layout.min(axis=0), layout.max(axis=0)
+            layout = INIT_SCALE * (layout - low) / np.where(high > low, high - low, 1.0)
+        return np.ascontiguousarray(layout, dtype=np.float32)
+
+    def _warn_isolated(self, graph):
+        degree = np.diff(graph.indptr)
+        isolated = np.nonzero(degree == 0)[0]
+        if isolated.size:
+            warnings.warn(f"{isolated.size} point(s) have no edges in the fuzzy graph (first: {isolated[:5].tolist()}), "
+                          "e.g. because of disconnection_distance; they keep their initial position.", stacklevel=4)
+
+    @contextmanager
+    def _progress(self, total, unit):
+        if not self.verbose:
+            yield None
+            return
+        from tqdm.auto import tqdm
+
+        kwds = {"desc": "UMAP", "unit": unit, **(self.tqdm_kwds or {})}
+        with tqdm(total=total, **kwds) as bar:
+            yield bar
+
+
+def _ab_params(spread, min_dist):
+    from .optimize import find_ab_params
+
+    return find_ab_params(spread, min_dist)
+
+
+def _default_epochs(n):
+    from .optimize import default_n_epochs
+
+    return default_n_epochs(n)
+
+
+def _check_precomputed_knn(knn_idx, knn_dist, n, k):
+    knn_idx, knn_dist = np.asarray(knn_idx), np.asarray(knn_dist)
+    if knn_idx.shape != knn_dist.shape or knn_idx.ndim != 2 or knn_idx.shape[0] != n or knn_idx.shape[1] < k:
+        raise ValueError(f"precomputed_knn arrays must both have shape (n_samples, >= n_neighbors) = ({n}, >= {k}); "
+                         f"got {knn_idx.shape} and {knn_dist.shape}.")
+    return knn_idx[:, :k].astype(np.int32), knn_dist[:, :k].astype(np.float32)
+
+
+@contextmanager
+def _logging(verbose):
+    """While fitting with verbose=True, send the 'umapx' logger's INFO records to stderr."""
+    if not verbose:
+        yield
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s umapx: %(message)s", "%H:%M:%S"))
+    previous = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
+
+
+@contextmanager
+def _stage(name):
+    start = time.perf_counter()
+    log.info("%s ...", name)
+    yield
+    log.info("%s done in %.2f s", name, time.perf_counter() - start)
