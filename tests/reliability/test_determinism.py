@@ -1,0 +1,69 @@
+"""Seeded runs are bit-identical across runs and thread counts; n_jobs never leaks."""
+import numba
+import numpy as np
+import pytest
+
+from umapx import UMAP
+
+
+def test_bit_identical_for_one_and_two_threads(digits):
+    X, _ = digits
+    runs = [UMAP(random_state=7, n_jobs=n, n_epochs=100).fit_transform(X) for n in (1, 2, 2, 1)]
+    assert all(r.tobytes() == runs[0].tobytes() for r in runs[1:])
+
+
+def test_bit_identical_on_approximate_path(real_data):
+    X, _ = real_data("letter")
+    X = X[:6000]
+    runs = [UMAP(random_state=3, n_jobs=n, n_epochs=30, force_approximation_algorithm=True).fit_transform(X)
+            for n in (1, 2)]
+    assert runs[0].tobytes() == runs[1].tobytes()
+
+
+def test_different_seeds_differ(digits):
+    X, _ = digits
+    a = UMAP(random_state=1, n_epochs=20).fit_transform(X)
+    b = UMAP(random_state=2, n_epochs=20).fit_transform(X)
+    assert not np.array_equal(a, b)
+
+
+def test_optimiser_uses_every_thread(digits, monkeypatch):
+    X, _ = digits
+    import umapx.optimize
+
+    seen = []
+    kernel = umapx.optimize.sgd_epoch
+
+    def spy(*args):
+        seen.append(numba.get_num_threads())
+        return kernel(*args)
+
+    monkeypatch.setattr(umapx.optimize, "sgd_epoch", spy)
+    UMAP(random_state=0, n_jobs=-1, n_epochs=3).fit(X)
+    assert kernel.targetoptions["parallel"] is True
+    assert seen == [numba.config.NUMBA_NUM_THREADS] * 3
+
+
+def test_thread_count_restored(digits):
+    X, _ = digits
+    before = numba.get_num_threads()
+    UMAP(n_jobs=1, n_epochs=2, random_state=0).fit(X)
+    assert numba.get_num_threads() == before
+
+
+def test_thread_count_restored_after_error(digits, monkeypatch):
+    X, _ = digits
+    import umapx.optimize
+
+    seen = []
+
+    def broken(*args, **kwargs):
+        seen.append(numba.get_num_threads())
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(umapx.optimize, "optimize_layout", broken)
+    before = numba.get_num_threads()
+    with pytest.raises(RuntimeError, match="boom"):
+        UMAP(n_jobs=1, n_epochs=2, random_state=0).fit(X)
+    assert seen == [1]
+    assert numba.get_num_threads() == before
