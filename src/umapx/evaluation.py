@@ -321,11 +321,8 @@ class _Rows:
         self.n = A.shape[0]
         self.dense_euclidean = metric == "euclidean" and not sp.issparse(A)
         if self.dense_euclidean:
-            self.dtype = A.dtype
             sq = np.einsum("ij,ij->i", A, A, dtype=np.float64)
             self.sqnorms = sq.astype(A.dtype)
-        else:
-            self.dtype = np.float64
 
     def chunk_rows(self):
         return max(1, _CHUNK_BYTES // (8 * self.n))
@@ -335,8 +332,7 @@ class _Rows:
         if self.metric == "precomputed":
             D = np.array(A[rows], dtype=np.float64, order="C")
         elif self.dense_euclidean:
-            D = A[rows] @ A.T
-            D *= -2
+            D = (-2 * A[rows]) @ A.T  # scaling by -2 is exact, and cheaper on the query side
             D += self.sqnorms[None, :]
         else:
             D = pairwise_distances(A[rows], A, metric=self.metric)
