@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from ._random import uniform_int
-from .metrics import output_distance_grad
+from .metrics import OUT_EUCLIDEAN, output_distance_grad
 
 log = logging.getLogger("umapx")
 
@@ -51,19 +51,33 @@ def prune(graph, n_epochs):
 
 
 @numba.njit(inline="always")
-def attract_coeff(d, a, b):
-    """-dL/dd of the attractive term log(1 + a d^2b)  (002 eq. 13)."""
-    if d <= 0.0:
+def attract_coeff(d2, a, b):
+    """-dL/dd / d of the attractive term log(1 + a d^2b), as a function of d^2 (002 eq. 13)."""
+    if d2 <= 0.0:
         return 0.0
-    d2b = d ** (2.0 * b)
-    return -2.0 * a * b * d2b / (d * (1.0 + a * d2b))
+    d2b = d2**b
+    return -2.0 * a * b * d2b / (d2 * (1.0 + a * d2b))
 
 
 @numba.njit(inline="always")
-def repel_coeff(d, a, b, gamma):
-    """-dL/dd of the repulsive term -gamma log(1 - w), w = 1 / (1 + a d^2b), softened near d = 0  (002 eq. 13)."""
-    w = 1.0 / (1.0 + a * d ** (2.0 * b))
-    return 2.0 * gamma * b * w * d / (d * d + _REPULSION_EPS)
+def repel_coeff(d2, a, b, gamma):
+    """-dL/dd / d of the repulsive term -gamma log(1 - w), w = 1 / (1 + a d^2b), softened at d = 0 (002 eq. 13)."""
+    return 2.0 * gamma * b / ((d2 + _REPULSION_EPS) * (1.0 + a * d2**b))
+
+
+@numba.njit(inline="always")
+def _direction(out_code, y, z, out_params, grad):
+    """d^2 and a vector v with dd/dy = v / d: y - z for euclidean, d * grad(d) for the other output metrics."""
+    if out_code == OUT_EUCLIDEAN:
+        d2 = 0.0
+        for c in range(y.shape[0]):
+            grad[c] = y[c] - z[c]
+            d2 += grad[c] * grad[c]
+        return d2
+    d = output_distance_grad(out_code, y, z, out_params, grad)
+    for c in range(y.shape[0]):
+        grad[c] *= d
+    return d * d
 
 
 @numba.njit(inline="always")
@@ -72,7 +86,7 @@ def _step(y, grad, coeff, step):
         y[c] += step * min(max(coeff * grad[c], -_CLIP), _CLIP)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(parallel=True, cache=True, fastmath=True)
 def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
               alpha, attract_scale, key, out_code, out_params, exclude_self):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
@@ -90,8 +104,8 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
             for e in range(indptr[i], indptr[i + 1]):
                 if next_sample[e] > epoch:
                     continue
-                d = output_distance_grad(out_code, y, tail[tails[e]], out_params, grad)
-                _step(y, grad, attract_coeff(d, a, b), alpha * attract_scale)
+                d2 = _direction(out_code, y, tail[tails[e]], out_params, grad)
+                _step(y, grad, attract_coeff(d2, a, b), alpha * attract_scale)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:
@@ -100,8 +114,8 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                     k = uniform_int(key, epoch, e, s, n_tail)
                     if exclude_self and k == i:
                         continue
-                    d = output_distance_grad(out_code, y, tail[k], out_params, grad)
-                    _step(y, grad, repel_coeff(d, a, b, gamma), alpha)
+                    d2 = _direction(out_code, y, tail[k], out_params, grad)
+                    _step(y, grad, repel_coeff(d2, a, b, gamma), alpha)
                 next_negative[e] += n_neg * eps[e] / neg_rate
 
 

@@ -1,0 +1,83 @@
+"""One fit in a fresh process: ``python fit_one.py LIBRARY DATASET OUT_PREFIX``.
+
+Writes OUT_PREFIX.npy (the embedding) and OUT_PREFIX.json (import and fit seconds, umapx stage
+times). The parent measures the process's wall time and peak RSS; imports and compilation count.
+"""
+import json
+import sys
+import time
+
+START = time.perf_counter()
+
+
+def fit_umapx(X):
+    import logging
+    import re
+
+    import umapx
+
+    stages = {}
+
+    class StageTimes(logging.Handler):
+        def emit(self, record):
+            match = re.match(r"(.+?)(?: \(.*\))? done in ([0-9.]+) s", record.getMessage())
+            if match:
+                stages[match.group(1)] = float(match.group(2))
+
+    logger = logging.getLogger("umapx")
+    logger.addHandler(StageTimes())
+    logger.setLevel(logging.INFO)
+    imported = time.perf_counter()
+    return imported, umapx.UMAP(n_neighbors=15, random_state=42).fit_transform(X), stages
+
+
+def fit_umap_learn(X):
+    import umap
+
+    imported = time.perf_counter()
+    return imported, umap.UMAP(n_neighbors=15).fit_transform(X), {}
+
+
+def fit_fastumap(X):
+    import fastumap
+
+    imported = time.perf_counter()
+    return imported, fastumap.fit(X, 2, n_neighbors=15).embedding, {}
+
+
+def fit_scranpy(X):
+    import numpy as np
+    import scranpy
+
+    imported = time.perf_counter()
+    return imported, np.asarray(scranpy.run_umap(np.asfortranarray(X.T.astype(np.float64)), num_dim=2, num_neighbors=15)), {}
+
+
+def fit_torchdr(X):
+    import torchdr
+
+    imported = time.perf_counter()
+    return imported, torchdr.UMAP(n_neighbors=15, n_components=2).fit_transform(X), {}
+
+
+FITS = {"umapx": fit_umapx, "umap-learn": fit_umap_learn, "fastumap": fit_fastumap, "scranpy": fit_scranpy,
+        "torchdr": fit_torchdr}
+
+
+def main(library, dataset, prefix):
+    import numpy as np
+
+    from umapx.datasets import load
+
+    X, _ = load(dataset)
+    loaded = time.perf_counter()
+    imported, embedding, stages = FITS[library](X)
+    done = time.perf_counter()
+    np.save(prefix + ".npy", np.asarray(embedding, dtype=np.float32))
+    with open(prefix + ".json", "w") as f:
+        json.dump({"import_s": imported - loaded, "fit_s": done - imported, "stages": stages,
+                   "startup_s": loaded - START}, f)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,150 @@
+"""Side-by-side benchmark: umapx and every peer, each fit in a fresh process, one at a time.
+
+    python benchmarks/run.py [--datasets digits,mnist_test,...] [--libraries umapx,umap-learn,...] [--torchdr]
+
+Records per data set and library the process's wall time, peak RSS, umapx's stage times and the
+quality figures (trustworthiness k=15 on a 5,000-point sample, 5-fold 10-NN accuracy), then writes
+``benchmarks/results/<date>.json`` and ``benchmarks/RESULTS.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATASETS = ["digits", "mnist_test", "letter", "shuttle", "fashion_mnist"]
+PEERS = ["umap-learn", "fastumap", "scranpy"]
+LIBRARIES = ["umapx", *PEERS]
+TIMEOUT_S = 1800
+
+
+def run_fit(library: str, dataset: str, workdir: str) -> dict:
+    """Fit in a fresh interpreter; returns its wall time, peak RSS and inner timings, or the failure."""
+    prefix = os.path.join(workdir, f"{library}-{dataset}")
+    with open(prefix + ".err", "w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(HERE / "fit_one.py"), library, dataset, prefix],
+                                stdout=subprocess.DEVNULL, stderr=err)
+        timer = threading.Timer(TIMEOUT_S, proc.kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        lines = err.read().strip().splitlines()
+    if proc.returncode != 0:
+        return {"status": "failed", "error": lines[-1] if lines else f"exit status {proc.returncode}"}
+    with open(prefix + ".json") as f:
+        inner = json.load(f)
+    return {"status": "ok", "wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024.0, **inner,
+            "embedding": prefix + ".npy"}
+
+
+def quality(dataset: str, embedding_path: str) -> dict:
+    from umapx.datasets import load
+    from umapx.evaluation import knn_accuracy, trustworthiness
+
+    X, y = load(dataset)
+    Y = np.load(embedding_path)
+    if not np.all(np.isfinite(Y)):
+        return {"trust": None, "acc": None, "non_finite": int((~np.isfinite(Y)).any(axis=1).sum())}
+    return {"trust": trustworthiness(X, Y, k=15, sample_size=5000, random_state=0),
+            "acc": knn_accuracy(Y, y, k=10, cv=5, random_state=0)}
+
+
+def import_time(library: str) -> float | None:
+    module = {"umapx": "umapx", "umap-learn": "umap", "fastumap": "fastumap", "scranpy": "scranpy",
+              "torchdr": "torchdr"}[library]
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return float(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default=",".join(DEFAULT_DATASETS))
+    parser.add_argument("--libraries", default=",".join(LIBRARIES))
+    parser.add_argument("--torchdr", action="store_true", help="also run torchdr (slow on CPU)")
+    parser.add_argument("--out", default=str(HERE / "results"))
+    args = parser.parse_args(argv)
+    datasets = args.datasets.split(",")
+    libraries = args.libraries.split(",") + (["torchdr"] if args.torchdr else [])
+    record = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": _machine(),
+              "imports": {lib: import_time(lib) for lib in libraries}, "runs": []}
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        for dataset in datasets:
+            for library in libraries:
+                print(f"[{time.perf_counter() - began:7.1f} s] {library} on {dataset} ...", flush=True)
+                result = run_fit(library, dataset, workdir)
+                if result["status"] == "ok":
+                    result.update(quality(dataset, result.pop("embedding")))
+                    print(f"    {result['wall_s']:.1f} s, trust {result['trust']}, acc {result['acc']}", flush=True)
+                else:
+                    print(f"    failed: {result['error']}", flush=True)
+                record["runs"].append({"dataset": dataset, "library": library, **result})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{record['date'][:10]}.json"
+    path.write_text(json.dumps(record, indent=1))
+    (HERE / "RESULTS.md").write_text(markdown(record))
+    print(f"wrote {path} and {HERE / 'RESULTS.md'}")
+
+
+def _machine() -> str:
+    return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+
+
+def markdown(record: dict) -> str:
+    """The results table: time (trust / acc) per library and the ratio umapx / fastest peer."""
+    runs = record["runs"]
+    libraries = list(dict.fromkeys(r["library"] for r in runs))
+    datasets = list(dict.fromkeys(r["dataset"] for r in runs))
+    peers = [lib for lib in libraries if lib != "umapx"]
+    lines = [f"# Benchmark results ({record['date']}, {record['machine']})", "",
+             "Wall time of a fresh process per fit (imports and compilation included); quality as "
+             "trustworthiness (k=15, 5,000-point sample) / 5-fold 10-NN accuracy; peak RSS in MB.", "",
+             "| data | " + " | ".join(libraries) + " | umapx / fastest peer |",
+             "|---" * (len(libraries) + 2) + "|"]
+    for dataset in datasets:
+        cells, times = [], {}
+        for lib in libraries:
+            run = next((r for r in runs if r["dataset"] == dataset and r["library"] == lib), None)
+            if run is None or run["status"] != "ok":
+                cells.append("failed" if run else "—")
+                continue
+            times[lib] = run["wall_s"]
+            rss = f", {run['peak_rss_mb']:.0f} MB" if run.get("peak_rss_mb") else ""
+            cells.append(f"{run['wall_s']:.1f} s ({_fmt(run['trust'])} / {_fmt(run['acc'])}{rss})")
+        peer_times = [times[p] for p in peers if p in times]
+        ratio = f"{times['umapx'] / min(peer_times):.2f}" if "umapx" in times and peer_times else "—"
+        lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {ratio} |")
+    lines += ["", "Import time (s): " + ", ".join(
+        f"{lib} {t:.2f}" if t is not None else f"{lib} failed" for lib, t in record["imports"].items())]
+    stage_rows = [r for r in runs if r["library"] == "umapx" and r["status"] == "ok"]
+    if stage_rows:
+        lines += ["", "umapx stage times (s):", "", "| data | import | " + " | ".join(stage_rows[0]["stages"]) + " |",
+                  "|---" * (len(stage_rows[0]["stages"]) + 2) + "|"]
+        for r in stage_rows:
+            lines.append(f"| {r['dataset']} | {r['import_s']:.2f} | " + " | ".join(
+                f"{v:.2f}" for v in r["stages"].values()) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value):
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+if __name__ == "__main__":
+    main()
