@@ -24,3 +24,17 @@ test-all: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo_out
+
+BENCH_VENV := benchmarks/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_FLAGS ?=
+
+$(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e . -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(if $(findstring --torchdr,$(BENCH_FLAGS)),$(BENCH_VENV)/bin/pip install --quiet -r benchmarks/requirements-torch.txt)
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_FLAGS)

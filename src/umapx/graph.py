@@ -22,7 +22,9 @@ def smooth_knn_dist(dists, k, local_connectivity=1.0):
     target = np.log2(k)
     rho = np.zeros(n, dtype=np.float32)
     sigma = np.zeros(n, dtype=np.float32)
-    mean_all = np.mean(dists)
+    flat = dists.ravel()
+    finite_all = flat[np.isfinite(flat)]
+    mean_all = np.mean(finite_all) if finite_all.shape[0] > 0 else 1.0
     whole = int(np.floor(local_connectivity))
     frac = local_connectivity - whole
     for i in numba.prange(n):
@@ -52,7 +54,7 @@ def smooth_knn_dist(dists, k, local_connectivity=1.0):
                 lo = mid
                 mid = mid * 2.0 if hi == np.inf else (lo + hi) / 2.0
         finite = row[np.isfinite(row)]
-        floor = _MIN_SIGMA_SCALE * (np.mean(finite) if rho[i] > 0.0 else mean_all)
+        floor = _MIN_SIGMA_SCALE * (np.mean(finite) if rho[i] > 0.0 and finite.shape[0] > 0 else mean_all)
         sigma[i] = max(mid, floor)
     return sigma, rho
 

@@ -91,7 +91,7 @@ def blas_knn(X, Q, k, metric):
     n_cand = min(2 * k, n)
     idx = np.empty((m, k), dtype=np.int64)
     dist = np.empty((m, k), dtype=np.float64)
-    step = max(1, _CHUNK_BYTES // (8 * n))
+    step = max(1, min(_CHUNK_BYTES // (8 * n), _CHUNK_BYTES // (8 * n_cand * X.shape[1])))
     for start in range(0, m, step):
         block = Qp[start:start + step]
         prod = block @ Xp.T

@@ -2,9 +2,9 @@
 
 Each epoch, every head vertex is owned by one thread: it moves only itself, reading its tails and
 negative samples from a snapshot of the layout taken at the start of the epoch, and every negative
-sample is a counter-based hash of (seed, epoch, edge, sample). The result is therefore the same
-on any number of threads. Since the fuzzy graph is symmetric, a vertex's pull along edge (i, j)
-stands for both directed samples that umap-learn applies to it, hence ``attract_scale=2``.
+sample is a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn applies to
+the tail of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread
+at the end of the epoch, in a fixed order. The result is therefore the same on any number of threads.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import logging
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 
 from ._random import uniform_int
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
@@ -88,14 +89,17 @@ def _step(y, grad, coeff, step):
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
-              alpha, attract_scale, key, out_code, out_params, exclude_self):
+              alpha, key, out_code, out_params, pull):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
 
     ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
     random rows of ``tail`` per sample. Counters ``next_sample``/``next_negative`` advance in place.
+    When ``pull`` has a row per edge (a graph on ``head`` itself), the tail's attraction towards the
+    head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
     """
     n_heads, dim = head.shape
     n_tail = tail.shape[0]
+    move_tails = pull.shape[0] > 0
     n_chunks = (n_heads + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
         grad = np.empty(dim, dtype=np.float64)
@@ -104,19 +108,51 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
             for e in range(indptr[i], indptr[i + 1]):
                 if next_sample[e] > epoch:
                     continue
-                d2 = _direction(out_code, y, tail[tails[e]], out_params, grad)
-                _step(y, grad, attract_coeff(d2, a, b), alpha * attract_scale)
+                z = tail[tails[e]]
+                if move_tails:
+                    d2 = _direction(out_code, z, y, out_params, grad)
+                    coeff = attract_coeff(d2, a, b)
+                    for k in range(dim):
+                        pull[e, k] = alpha * min(max(coeff * grad[k], -_CLIP), _CLIP)
+                d2 = _direction(out_code, y, z, out_params, grad)
+                _step(y, grad, attract_coeff(d2, a, b), alpha)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:
                     continue
                 for s in range(n_neg):
                     k = uniform_int(key, epoch, e, s, n_tail)
-                    if exclude_self and k == i:
+                    if move_tails and k == i:
                         continue
                     d2 = _direction(out_code, y, tail[k], out_params, grad)
                     _step(y, grad, repel_coeff(d2, a, b, gamma), alpha)
                 next_negative[e] += n_neg * eps[e] / neg_rate
+
+
+@numba.njit(parallel=True, cache=True)
+def apply_pulls(head, indptr, reverse, pull):
+    """Add to each vertex the pulls stored on the edges whose tail it is, then clear them.
+
+    ``reverse[e]`` is the position of edge (j, i) for edge e = (i, j) of a symmetric CSR graph.
+    """
+    n, dim = head.shape
+    for c in numba.prange((n + _CHUNK - 1) // _CHUNK):
+        for j in range(c * _CHUNK, min((c + 1) * _CHUNK, n)):
+            for e in range(indptr[j], indptr[j + 1]):
+                r = reverse[e]
+                for k in range(dim):
+                    head[j, k] += pull[r, k]
+                    pull[r, k] = 0.0
+
+
+def reverse_edges(graph):
+    """For a structurally symmetric CSR graph with sorted indices, the position of each edge's reverse."""
+    ids = sp.csr_matrix((np.arange(1, graph.nnz + 1), graph.indices, graph.indptr), shape=graph.shape)
+    flipped = ids.T.tocsr()
+    flipped.sort_indices()
+    if not (np.array_equal(flipped.indptr, graph.indptr) and np.array_equal(flipped.indices, graph.indices)):
+        raise ValueError("the layout graph must be symmetric (every edge (i, j) needs its reverse (j, i)).")
+    return flipped.data.astype(np.int64) - 1
 
 
 def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, gamma=1.0,
@@ -124,24 +160,30 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
     ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
-    the graph is the symmetric fuzzy set of ``head`` itself and tails are read from a per-epoch snapshot.
+    the graph is the symmetric fuzzy set of ``head`` itself: tails are read from a per-epoch snapshot
+    and both ends of a sampled edge move, as in umap-learn.
     """
-    graph = prune(graph, n_epochs) if graph.nnz else graph
-    if graph.nnz == 0 or n_epochs == 0:
+    if n_epochs == 0 or graph.nnz == 0:
         return head
+    graph = prune(graph, n_epochs)
+    graph.sort_indices()
     eps = epochs_per_sample(graph.data, n_epochs)
     next_sample = eps.copy()
     rate = float(negative_sample_rate)
     next_negative = eps / rate if rate > 0 else eps.copy()
     own = tail is None
     snapshot = np.empty_like(head) if own else tail
+    pull = np.zeros((graph.nnz if own else 0, head.shape[1]), dtype=np.float32)
+    reverse = reverse_edges(graph) if own else None
     indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
     for epoch in range(n_epochs):
         if own:
             snapshot[:] = head
         alpha = learning_rate * (1.0 - epoch / n_epochs)
         sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
-                  alpha, 2.0 if own else 1.0, key, output_metric.code, output_metric.params, own)
+                  alpha, key, output_metric.code, output_metric.params, pull)
+        if own:
+            apply_pulls(head, indptr, reverse, pull)
         if progress is not None:
             progress.update(1)
     return head

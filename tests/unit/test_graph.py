@@ -68,3 +68,11 @@ def test_general_intersection_weight_extremes(knn):
     corr_left = np.corrcoef(mostly_left[left.nonzero()].A1, left.data)[0, 1]
     corr_right = np.corrcoef(mostly_right[right.nonzero()].A1, right.data)[0, 1]
     assert corr_left > 0.9 and corr_right > 0.9
+
+
+def test_missing_neighbours_keep_sigma_finite():
+    """Removed edges (index -1, distance inf) must not poison the bandwidths of other points."""
+    dist = np.array([[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, np.inf, np.inf], [0.0, 0.5, 1.0, 2.0]], dtype=np.float32)
+    sigma, rho = fuzzy.smooth_knn_dist(dist, 4, 1.0)
+    assert np.all(np.isfinite(sigma)) and np.all(sigma > 0)
+    assert rho.tolist() == [1.0, 0.0, 0.5]
