@@ -1,7 +1,7 @@
 """One fit in a fresh process: ``python fit_one.py LIBRARY DATASET OUT_PREFIX``.
 
 Writes OUT_PREFIX.npy (the embedding) and OUT_PREFIX.json (import and fit seconds, umapx stage
-times). The parent measures the process's wall time and peak RSS; imports and compilation count.
+times, peak RSS). The parent measures the process's wall time; imports and compilation count.
 """
 import json
 import sys
@@ -76,7 +76,14 @@ def main(library, dataset, prefix):
     np.save(prefix + ".npy", np.asarray(embedding, dtype=np.float32))
     with open(prefix + ".json", "w") as f:
         json.dump({"import_s": imported - loaded, "fit_s": done - imported, "stages": stages,
-                   "startup_s": loaded - START}, f)
+                   "startup_s": loaded - START, "peak_rss_mb": peak_rss_mb()}, f)
+
+
+def peak_rss_mb():
+    """This process's high-water RSS (VmHWM). Not getrusage: after fork+exec it also counts the parent's."""
+    with open("/proc/self/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return kb / 1024.0
 
 
 if __name__ == "__main__":

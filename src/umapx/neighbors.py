@@ -23,27 +23,33 @@ _CHUNK_BYTES = 1 << 27
 
 
 def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, seed=0, n_jobs=1,
-                      low_memory=True, angular_rp_forest=False, verbose=False):
+                      low_memory=True, angular_rp_forest=False, verbose=False, progress=None):
     """kNN of the rows of ``X`` among themselves with the resolved ``metric`` (see metrics.resolve_metric).
 
     ``approximate`` chooses the index: hnswlib for dense euclidean/cosine/correlation, pynndescent for
     every other metric and for sparse input. With ``random_state`` set, index construction runs on one
     thread so that the graph, and everything after it, is reproducible; queries stay parallel.
-    Returns ``(indices int32, distances float32)``.
+    Returns ``(indices int32, distances float32)``. ``progress`` (a tqdm bar or None) counts rows done.
     """
-    if metric.name == "precomputed":
-        return precomputed_knn(X, k)
     sparse = sp.issparse(X)
-    if metric.callable is not None or (sparse and metric.name not in BLAS_METRICS):
-        return _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose)
-    if not approximate:
-        if metric.name in BLAS_METRICS:
-            return _self_first(*blas_knn(X, X, k, metric.name))
-        idx, dist = _brute_knn(X, X, k, metric.code, metric.params, True)
-        return _self_first(idx, dist)
-    if sparse or metric.name not in HNSW_SPACES:
-        return _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose)
-    return _hnsw_knn(X, k, metric.name, seed, n_jobs, deterministic=random_state is not None)
+    if metric.name == "precomputed":
+        result = precomputed_knn(X, k)
+    elif metric.callable is not None or (sparse and metric.name not in BLAS_METRICS) or (
+            approximate and (sparse or metric.name not in HNSW_SPACES)):
+        result = _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose)
+    elif approximate:
+        return _hnsw_knn(X, k, metric.name, seed, n_jobs, random_state is not None, progress)
+    elif metric.name in BLAS_METRICS:
+        return _self_first(*blas_knn(X, X, k, metric.name, progress))
+    else:
+        result = _self_first(*_brute_knn(X, X, k, metric.code, metric.params, True))
+    _tick(progress, X.shape[0])
+    return result
+
+
+def _tick(progress, count):
+    if progress is not None:
+        progress.update(count)
 
 
 def _self_first(idx, dist):
@@ -76,7 +82,7 @@ def _squared_norms(A):
     return np.asarray(A.multiply(A).sum(axis=1)).ravel() if sp.issparse(A) else np.einsum("ij,ij->i", A, A)
 
 
-def blas_knn(X, Q, k, metric):
+def blas_knn(X, Q, k, metric, progress=None):
     """Exact kNN of the rows of ``Q`` among the rows of ``X`` for euclidean, cosine or correlation.
 
     The candidates come from a float32 matrix product; the 2k best are re-measured in float64
@@ -104,6 +110,7 @@ def blas_knn(X, Q, k, metric):
         order = np.lexsort((cand, exact), axis=-1)[:, :k]
         idx[start:start + step] = np.take_along_axis(cand, order, axis=1)
         dist[start:start + step] = np.take_along_axis(exact, order, axis=1)
+        _tick(progress, block.shape[0])
     return idx.astype(np.int32), np.maximum(dist, 0.0).astype(np.float32)
 
 
@@ -176,16 +183,23 @@ def _sparse_rows_knn(indptr, indices, data, k):
     return idx, dist
 
 
-def _hnsw_knn(X, k, metric, seed, n_jobs, deterministic):
+def _hnsw_knn(X, k, metric, seed, n_jobs, deterministic, progress):
+    """hnswlib, added and queried in 20 batches for the progress bar (the same index as one call)."""
     import hnswlib
 
     data = _prepare_blas(X, "correlation") if metric == "correlation" else X
     n, dim = data.shape
     index = hnswlib.Index(space=HNSW_SPACES[metric], dim=dim)
     index.init_index(max_elements=n, ef_construction=200, M=16, random_seed=seed % (2**31))
-    index.add_items(data, np.arange(n), num_threads=1 if deterministic else n_jobs)
+    batches = np.array_split(np.arange(n), 20)
+    for rows in batches:
+        index.add_items(data[rows], rows, num_threads=1 if deterministic else n_jobs)
+        _tick(progress, len(rows) // 2)
     index.set_ef(max(64, 2 * k))
-    idx, dist = index.knn_query(data, k=k, num_threads=n_jobs)
+    idx, dist = np.empty((n, k), dtype=np.uint64), np.empty((n, k), dtype=np.float32)
+    for rows in batches:
+        idx[rows], dist[rows] = index.knn_query(data[rows], k=k, num_threads=n_jobs)
+        _tick(progress, len(rows) - len(rows) // 2)
     if metric == "euclidean":
         dist = np.sqrt(np.maximum(dist, 0.0))
     return _self_first(idx.astype(np.int64), dist)

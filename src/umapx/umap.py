@@ -193,8 +193,8 @@ class UMAP(ParamsMixin):
         rng = as_generator(self.random_state)
         key = seed_key(rng)
 
-        with _stage("nearest neighbours"):
-            knn_idx, knn_dist = self._neighbors(X, k, metric, key, threads)
+        with _stage("nearest neighbours"), self._progress(n, "points", "kNN") as bar:
+            knn_idx, knn_dist = self._neighbors(X, k, metric, key, threads, bar)
         with _stage("fuzzy simplicial set"):
             idx, dist = self._disconnect(knn_idx, knn_dist, metric)
             graph, sigmas, rhos = fuzzy.fuzzy_simplicial_set(
@@ -205,7 +205,7 @@ class UMAP(ParamsMixin):
         n_epochs = self.n_epochs if self.n_epochs is not None else _default_epochs(n)
         with _stage("initialisation"):
             layout = self._initialise(graph, None if metric.name == "precomputed" else X, init, rng)
-        with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs") as bar:
+        with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs", "layout") as bar:
             from .optimize import optimize_layout
 
             layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
@@ -227,7 +227,7 @@ class UMAP(ParamsMixin):
         return self._b
 
     # ------------------------------------------------------------------ stages
-    def _neighbors(self, X, k, metric, key, threads):
+    def _neighbors(self, X, k, metric, key, threads, progress):
         from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
 
         knn_idx, knn_dist, _ = self.precomputed_knn
@@ -236,7 +236,7 @@ class UMAP(ParamsMixin):
         approximate = self.force_approximation_algorithm or X.shape[0] > EXACT_MAX_SAMPLES
         return nearest_neighbors(X, k, metric, approximate=approximate, random_state=self.random_state, seed=key,
                                  n_jobs=threads, low_memory=self.low_memory,
-                                 angular_rp_forest=self.angular_rp_forest, verbose=self.verbose)
+                                 angular_rp_forest=self.angular_rp_forest, verbose=self.verbose, progress=progress)
 
     def _disconnect(self, idx, dist, metric):
         """Drop kNN edges at or beyond ``disconnection_distance`` (default: the metric's natural bound)."""
@@ -284,13 +284,13 @@ class UMAP(ParamsMixin):
                           "e.g. because of disconnection_distance; they keep their initial position.", stacklevel=4)
 
     @contextmanager
-    def _progress(self, total, unit):
+    def _progress(self, total, unit, desc):
         if not self.verbose:
             yield None
             return
         from tqdm.auto import tqdm
 
-        kwds = {"desc": "UMAP", "unit": unit, **(self.tqdm_kwds or {})}
+        kwds = {"desc": desc, "unit": unit, **(self.tqdm_kwds or {})}
         with tqdm(total=total, **kwds) as bar:
             yield bar
 

@@ -182,10 +182,21 @@ def test_continuous_target(iris):
 
 def test_verbose_logs_stages_and_shows_progress(iris, capsys):
     X, _ = iris
-    UMAP(verbose=True, tqdm_kwds={"desc": "layout-bar"}, **FAST).fit(X)
+    UMAP(verbose=True, **FAST).fit(X)
     err = capsys.readouterr().err
     for stage in ("nearest neighbours done in", "fuzzy simplicial set done in", "initialisation done in",
                   "optimisation (50 epochs"):
         assert stage in err
-    assert "layout-bar" in err and "50/50" in err
+    assert "kNN: 100%" in err and f"{len(X)}/{len(X)}" in err and "layout: 100%" in err and "50/50" in err
     assert not logging.getLogger("umapx").handlers
+    UMAP(verbose=True, tqdm_kwds={"disable": True}, **FAST).fit(X)
+    quiet = capsys.readouterr().err
+    assert "optimisation (50 epochs" in quiet and "layout:" not in quiet
+
+
+def test_generic_output_path_agrees_with_euclidean(iris):
+    """minkowski with p=2 goes through the generic gradient path; it must follow the euclidean one."""
+    X, _ = iris
+    euclid = UMAP(**FAST).fit_transform(X)
+    generic = UMAP(output_metric="minkowski", output_metric_kwds={"p": 2}, **FAST).fit_transform(X)
+    assert np.abs(euclid - generic).max() < 0.05 * np.ptp(euclid)

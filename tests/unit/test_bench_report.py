@@ -1,0 +1,49 @@
+"""The benchmark's report on a recorded run (tests/data/bench_sample.json: digits and mnist_test from
+the first `make bench`, with scranpy's mnist_test run replaced by a recorded failure)."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def record():
+    return json.loads((ROOT / "tests" / "data" / "bench_sample.json").read_text())
+
+
+def _row(table, dataset):
+    return next(line for line in table.splitlines() if line.startswith(f"| {dataset} |"))
+
+
+def test_ratio_is_umapx_over_fastest_peer(bench, record):
+    table = bench.markdown(record)
+    times = {r["library"]: r["wall_s"] for r in record["runs"] if r["dataset"] == "digits"}
+    expected = times["umapx"] / min(t for lib, t in times.items() if lib != "umapx")
+    assert _row(table, "digits").endswith(f"| {expected:.2f} |")
+
+
+def test_failed_peer_is_reported_not_dropped(bench, record):
+    row = _row(bench.markdown(record), "mnist_test")
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "mnist_test" and cells[4] == "failed"
+    times = {r["library"]: r["wall_s"] for r in record["runs"] if r["dataset"] == "mnist_test" and r["status"] == "ok"}
+    assert cells[-1] == f"{times['umapx'] / min(times['umap-learn'], times['fastumap']):.2f}"
+
+
+def test_quality_rss_imports_and_stages_are_shown(bench, record):
+    table = bench.markdown(record)
+    umapx_digits = next(r for r in record["runs"] if r["library"] == "umapx" and r["dataset"] == "digits")
+    assert f"({umapx_digits['trust']:.3f} / {umapx_digits['acc']:.3f}, {umapx_digits['peak_rss_mb']:.0f} MB)" in table
+    assert f"umap-learn {record['imports']['umap-learn']:.2f}" in table
+    assert "| digits | 0.00 | 0.18 | 0.16 | 0.02 | 0.79 |" in table
