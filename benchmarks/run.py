@@ -76,7 +76,8 @@ def main(argv=None):
     parser.add_argument("--datasets", default=",".join(DEFAULT_DATASETS))
     parser.add_argument("--libraries", default=",".join(LIBRARIES))
     parser.add_argument("--torchdr", action="store_true", help="also run torchdr (slow on CPU)")
-    parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--out", default=str(HERE / "results"), help="folder for the JSON record")
+    parser.add_argument("--markdown", default=str(HERE / "RESULTS.md"), help="where to write the table")
     args = parser.parse_args(argv)
     datasets = args.datasets.split(",")
     libraries = args.libraries.split(",") + (["torchdr"] if args.torchdr else [])
@@ -102,8 +103,8 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{record['date'][:10]}.json"
     path.write_text(json.dumps(record, indent=1))
-    (HERE / "RESULTS.md").write_text(markdown(record))
-    print(f"wrote {path} and {HERE / 'RESULTS.md'}")
+    Path(args.markdown).write_text(markdown(record))
+    print(f"wrote {path} and {args.markdown}")
 
 
 def _machine() -> str:
