@@ -8,16 +8,12 @@ at the end of the epoch, in a fixed order. The result is therefore the same on a
 """
 from __future__ import annotations
 
-import logging
-
 import numba
 import numpy as np
 import scipy.sparse as sp
 
 from ._random import uniform_int
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
-
-log = logging.getLogger("umapx")
 
 _CLIP = 4.0
 _REPULSION_EPS = 1e-3
@@ -38,7 +34,7 @@ def default_n_epochs(n_samples):
     return 500 if n_samples <= 10_000 else 200
 
 
-def epochs_per_sample(weights, n_epochs):
+def epochs_per_sample(weights):
     """Edge e is sampled every max(w) / w_e epochs, so over n_epochs it is drawn n_epochs w_e / max(w) times."""
     return (weights.max() / weights).astype(np.float64)
 
@@ -167,7 +163,7 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
         return head
     graph = prune(graph, n_epochs)
     graph.sort_indices()
-    eps = epochs_per_sample(graph.data, n_epochs)
+    eps = epochs_per_sample(graph.data)
     next_sample = eps.copy()
     rate = float(negative_sample_rate)
     next_negative = eps / rate if rate > 0 else eps.copy()

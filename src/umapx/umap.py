@@ -17,7 +17,6 @@ from .metrics import METRICS, resolve_metric, resolve_output_metric
 
 log = logging.getLogger("umapx")
 
-_NUMBER = Interval()
 _POSITIVE = Interval(0, np.inf, open_low=True)
 _METRIC = Kind((str, object), "a metric name or a numba-jitted function")
 
