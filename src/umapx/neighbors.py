@@ -23,7 +23,7 @@ _CHUNK_BYTES = 1 << 27
 
 
 def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, seed=0, n_jobs=1,
-                      low_memory=True, angular_rp_forest=False, verbose=False, progress=None):
+                      low_memory=True, verbose=False, progress=None):
     """kNN of the rows of ``X`` among themselves with the resolved ``metric`` (see metrics.resolve_metric).
 
     ``approximate`` chooses the index: hnswlib for dense euclidean/cosine/correlation, pynndescent for
@@ -36,7 +36,7 @@ def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, see
         result = precomputed_knn(X, k)
     elif metric.callable is not None or (sparse and metric.name not in BLAS_METRICS) or (
             approximate and (sparse or metric.name not in HNSW_SPACES)):
-        result = _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose)
+        result = _nndescent_knn(X, k, metric, None if random_state is None else seed, n_jobs, low_memory, verbose)
     elif approximate:
         return _hnsw_knn(X, k, metric.name, seed, n_jobs, random_state is not None, progress)
     elif metric.name in BLAS_METRICS:
@@ -73,7 +73,7 @@ def _prepare_blas(A, metric):
         return A
     if metric == "correlation":
         A = (A.toarray() if sp.issparse(A) else A) - A.mean(axis=1).reshape(-1, 1)
-    norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel() if sp.issparse(A) else (A * A).sum(axis=1))
+    norms = np.sqrt(_squared_norms(A))
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     return sp.diags(scale) @ A if sp.issparse(A) else A * scale[:, None].astype(A.dtype)
 
@@ -104,9 +104,11 @@ def blas_knn(X, Q, k, metric, progress=None):
         prod = prod.toarray() if sp.issparse(prod) else prod
         score = -prod if angular else x2[None, :] - 2.0 * prod
         cand = np.argpartition(score, n_cand - 1, axis=1)[:, :n_cand] if n_cand < n else np.tile(np.arange(n), (len(score), 1))
-        exact = _exact_candidates(Xp, block, cand, angular) if not sp.issparse(Xp) else (
-            1.0 + np.take_along_axis(score, cand, axis=1) if angular
-            else np.sqrt(np.maximum(np.take_along_axis(score, cand, axis=1) + _squared_norms(block)[:, None], 0.0)))
+        if sp.issparse(Xp):
+            picked = np.take_along_axis(score, cand, axis=1)
+            exact = 1.0 + picked if angular else np.sqrt(np.maximum(picked + _squared_norms(block)[:, None], 0.0))
+        else:
+            exact = _exact_candidates(Xp, block, cand, angular)
         order = np.lexsort((cand, exact), axis=-1)[:, :k]
         idx[start:start + step] = np.take_along_axis(cand, order, axis=1)
         dist[start:start + step] = np.take_along_axis(exact, order, axis=1)
@@ -116,11 +118,11 @@ def blas_knn(X, Q, k, metric, progress=None):
 
 def _exact_candidates(Xp, block, cand, angular):
     """Distances from each query row to its candidate rows, in float64."""
-    diff_or_prod = Xp[cand].astype(np.float64)
+    rows = Xp[cand].astype(np.float64)
     q = block.astype(np.float64)[:, None, :]
     if angular:
-        return 1.0 - np.einsum("ijk,ijk->ij", diff_or_prod, np.broadcast_to(q, diff_or_prod.shape))
-    diff = diff_or_prod - q
+        return 1.0 - np.einsum("ijk,ijk->ij", rows, np.broadcast_to(q, rows.shape))
+    diff = rows - q
     return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
 
 
@@ -205,7 +207,8 @@ def _hnsw_knn(X, k, metric, seed, n_jobs, deterministic, progress):
     return _self_first(idx.astype(np.int64), dist)
 
 
-def _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_forest, verbose):
+def _nndescent_knn(X, k, metric, seed, n_jobs, low_memory, verbose):
+    """pynndescent with umap-learn's settings; seeded (``seed`` not None) runs use one thread."""
     from pynndescent import NNDescent
 
     n = X.shape[0]
@@ -214,12 +217,12 @@ def _nndescent_knn(X, k, metric, random_state, n_jobs, low_memory, angular_rp_fo
         n_neighbors=k,
         metric=metric.callable if metric.callable is not None else metric.name,
         metric_kwds=metric.kwds,
-        random_state=random_state,
+        random_state=None if seed is None else seed % (2**31),
         n_trees=min(64, 5 + int(round(n**0.5 / 20.0))),
         n_iters=max(5, int(round(np.log2(n)))),
         max_candidates=60,
         low_memory=low_memory,
-        n_jobs=1 if random_state is not None else n_jobs,
+        n_jobs=1 if seed is not None else n_jobs,
         verbose=verbose,
         compressed=False,
     )

@@ -14,6 +14,7 @@ from ._random import as_generator, seed_key
 from ._threads import thread_limit
 from ._validation import ARRAY, DICT, NONE, Interval, Kind, Options, ParamsMixin, check_array, check_labels, check_params
 from .metrics import METRICS, resolve_metric, resolve_output_metric
+from .optimize import default_n_epochs, find_ab_params, optimize_layout
 
 log = logging.getLogger("umapx")
 
@@ -200,13 +201,11 @@ class UMAP(ParamsMixin):
                 idx, dist, set_op_mix_ratio=self.set_op_mix_ratio, local_connectivity=self.local_connectivity)
             if y is not None:
                 graph = self._supervise(graph, y, threads, key)
-        a, b = (self.a, self.b) if self.a is not None and self.b is not None else _ab_params(self.spread, self.min_dist)
-        n_epochs = self.n_epochs if self.n_epochs is not None else _default_epochs(n)
+        a, b = (self.a, self.b) if self.a is not None and self.b is not None else find_ab_params(self.spread, self.min_dist)
+        n_epochs = self.n_epochs if self.n_epochs is not None else default_n_epochs(n)
         with _stage("initialisation"):
             layout = self._initialise(graph, None if metric.name == "precomputed" else X, init, rng)
         with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs", "layout") as bar:
-            from .optimize import optimize_layout
-
             layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
                                      output_metric=output_metric, gamma=self.repulsion_strength,
                                      learning_rate=self.learning_rate,
@@ -215,7 +214,7 @@ class UMAP(ParamsMixin):
         return {"embedding_": layout, "graph_": graph, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
                 "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
                 "_a": a, "_b": b, "_n_neighbors": k, "_metric": metric, "_output_metric": output_metric,
-                "n_features_in_": X.shape[1], "_raw_data": X, "_n_epochs": n_epochs}
+                "n_features_in_": X.shape[1], "_raw_data": X}
 
     @property
     def a_(self):
@@ -235,7 +234,7 @@ class UMAP(ParamsMixin):
         approximate = self.force_approximation_algorithm or X.shape[0] > EXACT_MAX_SAMPLES
         return nearest_neighbors(X, k, metric, approximate=approximate, random_state=self.random_state, seed=key,
                                  n_jobs=threads, low_memory=self.low_memory,
-                                 angular_rp_forest=self.angular_rp_forest, verbose=self.verbose, progress=progress)
+                                 verbose=self.verbose, progress=progress)
 
     def _disconnect(self, idx, dist, metric):
         """Drop kNN edges at or beyond ``disconnection_distance`` (default: the metric's natural bound)."""
@@ -292,18 +291,6 @@ class UMAP(ParamsMixin):
         kwds = {"desc": desc, "unit": unit, **(self.tqdm_kwds or {})}
         with tqdm(total=total, **kwds) as bar:
             yield bar
-
-
-def _ab_params(spread, min_dist):
-    from .optimize import find_ab_params
-
-    return find_ab_params(spread, min_dist)
-
-
-def _default_epochs(n):
-    from .optimize import default_n_epochs
-
-    return default_n_epochs(n)
 
 
 def _check_precomputed_knn(knn_idx, knn_dist, n, k):

@@ -53,7 +53,7 @@ def test_thread_count_restored(digits):
 
 def test_thread_count_restored_after_error(digits, monkeypatch):
     X, _ = digits
-    import umapx.optimize
+    import umapx.umap
 
     seen = []
 
@@ -61,7 +61,7 @@ def test_thread_count_restored_after_error(digits, monkeypatch):
         seen.append(numba.get_num_threads())
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(umapx.optimize, "optimize_layout", broken)
+    monkeypatch.setattr(umapx.umap, "optimize_layout", broken)
     before = numba.get_num_threads()
     with pytest.raises(RuntimeError, match="boom"):
         UMAP(n_jobs=1, n_epochs=2, random_state=0).fit(X)
