@@ -200,3 +200,10 @@ def test_generic_output_path_agrees_with_euclidean(iris):
     euclid = UMAP(**FAST).fit_transform(X)
     generic = UMAP(output_metric="minkowski", output_metric_kwds={"p": 2}, **FAST).fit_transform(X)
     assert np.abs(euclid - generic).max() < 0.05 * np.ptp(euclid)
+
+
+def test_unique_on_sparse_input_warns(iris):
+    X, _ = iris
+    with pytest.warns(UserWarning, match="unique=True applies to dense feature input only"):
+        emb = UMAP(unique=True, **FAST).fit_transform(sp.csr_matrix(X))
+    assert emb.shape == (len(X), 2)
