@@ -78,9 +78,14 @@ def _direction(out_code, y, z, out_params, grad):
 
 
 @numba.njit(inline="always")
+def _clip(v):
+    return min(max(v, -_CLIP), _CLIP)
+
+
+@numba.njit(inline="always")
 def _step(y, grad, coeff, step):
     for c in range(y.shape[0]):
-        y[c] += step * min(max(coeff * grad[c], -_CLIP), _CLIP)
+        y[c] += step * _clip(coeff * grad[c])
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
@@ -105,13 +110,12 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                 if next_sample[e] > epoch:
                     continue
                 z = tail[tails[e]]
+                coeff = attract_coeff(_direction(out_code, z, y, out_params, grad), a, b)  # d is symmetric
                 if move_tails:
-                    d2 = _direction(out_code, z, y, out_params, grad)
-                    coeff = attract_coeff(d2, a, b)
                     for k in range(dim):
-                        pull[e, k] = alpha * min(max(coeff * grad[k], -_CLIP), _CLIP)
-                d2 = _direction(out_code, y, z, out_params, grad)
-                _step(y, grad, attract_coeff(d2, a, b), alpha)
+                        pull[e, k] = alpha * _clip(coeff * grad[k])
+                _direction(out_code, y, z, out_params, grad)
+                _step(y, grad, coeff, alpha)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:

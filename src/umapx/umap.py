@@ -158,10 +158,11 @@ class UMAP(ParamsMixin):
         X = self._check_input(X)
         n = X.shape[0]
         y = None if y is None else check_labels(y, n)
-        if self.unique and (sp.issparse(X) or self.metric == "precomputed"):
+        dense_features = not sp.issparse(X) and not (isinstance(self.metric, str) and self.metric == "precomputed")
+        if self.unique and not dense_features:
             warnings.warn("unique=True applies to dense feature input only; it is ignored for sparse or "
                           "precomputed input.", stacklevel=2)
-        if self.unique and not sp.issparse(X) and self.metric != "precomputed":
+        if self.unique and dense_features:
             _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
             order = np.argsort(first)
             keep, rank = first[order], np.empty_like(order)
