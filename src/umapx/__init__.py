@@ -11,6 +11,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "UMAP": "umapx.umap",
+    "NotFittedError": "umapx.umap",
+    "load": "umapx.io",
 }
 
 __all__ = sorted(_EXPORTS)

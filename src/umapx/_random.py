@@ -31,6 +31,23 @@ def uniform_int(key, a, b, c, n):
     return np.int64(h % np.uint64(n))
 
 
+@numba.njit(cache=True)
+def hash_rows(values):
+    """One 63-bit key per row of an integer array, a function of that row's values alone."""
+    keys = np.empty(values.shape[0], dtype=np.int64)
+    for i in range(values.shape[0]):
+        h = np.uint64(0)
+        for v in values[i]:
+            h = mix64(h + _GOLDEN * np.uint64(v))
+        keys[i] = np.int64(h >> np.uint64(1))
+    return keys
+
+
+def hash_pairs(a, b):
+    """One key per pair (a[i], b[i]) of integer arrays."""
+    return hash_rows(np.stack([a, b], axis=1).astype(np.int64))
+
+
 def seed_key(random_state) -> int:
     """A 63-bit key for the kernels, drawn from ``random_state`` (None draws fresh entropy)."""
     return int(as_generator(random_state).integers(0, 2**63 - 1))

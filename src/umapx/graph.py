@@ -11,20 +11,20 @@ _BISECTION_STEPS = 64
 
 
 @numba.njit(parallel=True, cache=True)
-def smooth_knn_dist(dists, k, local_connectivity=1.0):
+def smooth_knn_dist(dists, k, local_connectivity=1.0, mean_all=-1.0):
     """rho_i and sigma_i such that sum_j exp(-(d_ij - rho_i) / sigma_i) = log2(k)  (002 eqs. 3-4).
 
     rho_i is the distance to the ``local_connectivity``-th nearest non-zero neighbour (interpolated
-    when fractional); sigma_i is found by bisection and kept above 1e-3 of the mean distance.
-    The first column of ``dists`` (the point itself) is excluded from the sum.
+    when fractional); sigma_i is found by bisection and kept above 1e-3 of the mean distance of
+    its row, or, where rho_i = 0, of ``mean_all`` (by default the mean of all finite ``dists``).
+    The first column of ``dists`` (the point itself in a fit) is excluded from the sum, as in umap-learn.
     """
     n = dists.shape[0]
     target = np.log2(k)
     rho = np.zeros(n, dtype=np.float32)
     sigma = np.zeros(n, dtype=np.float32)
-    flat = dists.ravel()
-    finite_all = flat[np.isfinite(flat)]
-    mean_all = np.mean(finite_all) if finite_all.shape[0] > 0 else 1.0
+    if mean_all < 0.0:
+        mean_all = mean_distance(dists)
     whole = int(np.floor(local_connectivity))
     frac = local_connectivity - whole
     for i in numba.prange(n):
@@ -59,15 +59,26 @@ def smooth_knn_dist(dists, k, local_connectivity=1.0):
     return sigma, rho
 
 
+@numba.njit(cache=True)
+def mean_distance(dists):
+    """Mean of the finite kNN distances (1 if there are none): the scale of sigma's floor."""
+    flat = dists.ravel()
+    finite = flat[np.isfinite(flat)]
+    return np.mean(finite) if finite.shape[0] > 0 else 1.0
+
+
 @numba.njit(parallel=True, cache=True)
-def membership_strengths(knn_idx, knn_dist, sigma, rho):
-    """mu_{i|j} = exp(-(d_ij - rho_i) / sigma_i), 1 where d_ij <= rho_i, 0 for the point itself (002 eq. 2)."""
+def membership_strengths(knn_idx, knn_dist, sigma, rho, self_rows=True):
+    """mu_{i|j} = exp(-(d_ij - rho_i) / sigma_i), 1 where d_ij <= rho_i (002 eq. 2).
+
+    With ``self_rows`` (row i is training point i) the point itself gets 0.
+    """
     n, k = knn_idx.shape
     vals = np.zeros((n, k), dtype=np.float32)
     for i in numba.prange(n):
         for j in range(k):
             nb = knn_idx[i, j]
-            if nb < 0 or nb == i or not np.isfinite(knn_dist[i, j]):
+            if nb < 0 or (self_rows and nb == i) or not np.isfinite(knn_dist[i, j]):
                 continue
             gap = knn_dist[i, j] - rho[i]
             vals[i, j] = 1.0 if gap <= 0.0 or sigma[i] == 0.0 else np.exp(-gap / sigma[i])
@@ -87,6 +98,23 @@ def fuzzy_simplicial_set(knn_idx, knn_dist, *, set_op_mix_ratio=1.0, local_conne
     P = sp.csr_matrix((vals.ravel()[keep], (rows[keep], knn_idx.ravel()[keep])), shape=(n, n))
     graph = _symmetrize(P, set_op_mix_ratio)
     return graph, sigma, rho
+
+
+def new_point_memberships(knn_idx, knn_dist, n_train, *, local_connectivity=1.0, mean_all=1.0):
+    """Memberships of new points (rows) to their training neighbours (columns) as a CSR matrix.
+
+    As in umap-learn's transform, the local connectivity is lowered by one, so no neighbour is
+    certain. ``mean_all`` is the training set's mean kNN distance, so that every row depends on its
+    own neighbours alone.
+    """
+    m, k = knn_idx.shape
+    sigma, rho = smooth_knn_dist(knn_dist.astype(np.float32), k, max(0.0, local_connectivity - 1.0), mean_all)
+    vals = membership_strengths(knn_idx, knn_dist, sigma, rho, False)
+    rows = np.repeat(np.arange(m), k)
+    keep = (knn_idx.ravel() >= 0) & (vals.ravel() > 0)
+    graph = sp.csr_matrix((vals.ravel()[keep], (rows[keep], knn_idx.ravel()[keep])), shape=(m, n_train))
+    graph.sort_indices()
+    return graph
 
 
 def _symmetrize(P, mix=1.0):
@@ -136,6 +164,17 @@ def general_intersection(left, right, weight):
         vals = lv ** ((1.0 - weight) / weight) * rv
     vals[(lv <= lmin) & (rv <= rmin)] = 0.0
     return sp.csr_matrix((vals, (union.row, union.col)), shape=left.shape)
+
+
+def combine(left, right, op):
+    """Fuzzy set operation on two graphs of the same points: ``union`` a + b - ab, ``intersection``
+    (``general_intersection`` at weight 1/2), or ``difference`` a (1 - b); the last two then get
+    their local connectivity restored."""
+    if op == "union":
+        return sp.csr_matrix(left + right - left.multiply(right), dtype=np.float32)
+    if op == "intersection":
+        return reset_local_connectivity(general_intersection(left, right, 0.5))
+    return reset_local_connectivity(left - left.multiply(right))
 
 
 def reset_local_connectivity(graph):

@@ -29,7 +29,8 @@ def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, see
     ``approximate`` chooses the index: hnswlib for dense euclidean/cosine/correlation, pynndescent for
     every other metric and for sparse input. With ``random_state`` set, index construction runs on one
     thread so that the graph, and everything after it, is reproducible; queries stay parallel.
-    Returns ``(indices int32, distances float32)``. ``progress`` (a tqdm bar or None) counts rows done.
+    Returns ``(indices int32, distances float32, hnsw)``, ``hnsw`` being the hnswlib index when one was
+    built (kept for ``query_neighbors``) and None otherwise. ``progress`` (a tqdm bar or None) counts rows done.
     """
     sparse = sp.issparse(X)
     if metric.name == "precomputed":
@@ -38,13 +39,38 @@ def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, see
             approximate and (sparse or metric.name not in HNSW_SPACES)):
         result = _nndescent_knn(X, k, metric, None if random_state is None else seed, n_jobs, low_memory, verbose)
     elif approximate:
-        return _hnsw_knn(X, k, metric.name, seed, n_jobs, random_state is not None, progress)
+        index = _hnsw_index(X, metric.name, seed, n_jobs, random_state is not None, progress)
+        idx, dist = _hnsw_query(index, X, k, metric.name, n_jobs, progress)
+        return (*_self_first(idx, dist), index)
     elif metric.name in BLAS_METRICS:
-        return _self_first(*blas_knn(X, X, k, metric.name, progress))
+        return (*_self_first(*blas_knn(X, X, k, metric.name, progress)), None)
     else:
         result = _self_first(*_brute_knn(X, X, k, metric.code, metric.params, True))
     _tick(progress, X.shape[0])
-    return result
+    return (*result, None)
+
+
+def query_neighbors(data, Q, k, metric, *, hnsw=None, seed=0, n_jobs=1, self_index=None):
+    """kNN of the rows of ``Q`` (new points) among the rows of ``data`` (the training points).
+
+    Each row of the answer depends on its query row alone, never on the other rows of ``Q``: the
+    search is exact (BLAS or a brute-force kernel), the kept hnswlib index ``hnsw``, or, for sparse
+    data with a non-BLAS metric and for callable metrics, a seeded pynndescent index queried one row
+    at a time. For ``metric='precomputed'``, ``Q`` holds the distances from each new point to every
+    training point. When the queries are rows of ``data`` too, ``self_index[i]`` is query i's row,
+    and it comes first in its answer.
+    """
+    if metric.name == "precomputed":
+        idx, dist = precomputed_knn(Q, k, self_query=False)
+    elif hnsw is not None:
+        idx, dist = _hnsw_query(hnsw, Q, k, metric.name, n_jobs)
+    elif metric.name in BLAS_METRICS:
+        idx, dist = blas_knn(data, Q, k, metric.name)
+    elif metric.callable is None and not sp.issparse(data):
+        idx, dist = _brute_knn(data, Q, k, metric.code, metric.params, False)
+    else:
+        idx, dist = _nndescent_query(data, Q, k, metric, seed)
+    return (idx, dist) if self_index is None else _self_first(idx, dist, self_index)
 
 
 def _tick(progress, count):
@@ -52,14 +78,17 @@ def _tick(progress, count):
         progress.update(count)
 
 
-def _self_first(idx, dist):
-    """Put each point first in its own row at distance 0; rows stay sorted by (distance, index)."""
+def _self_first(idx, dist, self_index=None):
+    """Put each point first in its own row at distance 0; rows stay sorted by (distance, index).
+
+    Row i's point is ``self_index[i]`` (default i).
+    """
     n, k = idx.shape
-    rows = np.arange(n)[:, None]
+    rows = (np.arange(n) if self_index is None else self_index)[:, None]
     dist = np.where(idx == rows, -1.0, dist).astype(np.float64)
     missing = ~(idx == rows).any(axis=1)
     idx = idx.copy()
-    idx[missing, -1] = np.nonzero(missing)[0]
+    idx[missing, -1] = rows[missing, 0]
     dist[missing, -1] = -1.0
     order = np.lexsort((idx, dist), axis=-1)
     idx = np.take_along_axis(idx, order, axis=1)
@@ -146,12 +175,16 @@ def _brute_knn(X, Q, k, code, params, self_query):
     return idx, np.maximum(dist, 0.0).astype(np.float32)
 
 
-def precomputed_knn(D, k):
-    """kNN from a dense or sparse distance matrix; in a sparse one, absent entries are not neighbours."""
+def precomputed_knn(D, k, self_query=True):
+    """kNN from a dense or sparse distance matrix; in a sparse one, absent entries are not neighbours.
+
+    With ``self_query`` the rows and columns are the same points and each point comes first in its row.
+    """
     n = D.shape[0]
     if not sp.issparse(D):
         score = D.astype(np.float64, copy=True)
-        score[np.arange(n), np.arange(n)] = -1.0
+        if self_query:
+            score[np.arange(n), np.arange(n)] = -1.0
         cand = np.argpartition(score, k - 1, axis=1)[:, :k]
         cdist = np.take_along_axis(score, cand, axis=1)
         order = np.lexsort((cand, cdist), axis=-1)
@@ -159,60 +192,90 @@ def precomputed_knn(D, k):
         return idx.astype(np.int32), np.maximum(np.take_along_axis(cdist, order, axis=1), 0.0).astype(np.float32)
     D = sp.csr_matrix(D)
     D.sort_indices()
-    return _sparse_rows_knn(D.indptr, D.indices, D.data.astype(np.float64), k)
+    return _sparse_rows_knn(D.indptr, D.indices, D.data.astype(np.float64), k, self_query)
 
 
 @numba.njit(cache=True)
-def _sparse_rows_knn(indptr, indices, data, k):
+def _sparse_rows_knn(indptr, indices, data, k, self_query):
     n = indptr.shape[0] - 1
     idx = np.full((n, k), -1, dtype=np.int32)
     dist = np.full((n, k), np.inf, dtype=np.float32)
     for i in range(n):
         cols = indices[indptr[i]:indptr[i + 1]]
-        vals = data[indptr[i]:indptr[i + 1]].copy()
-        for t in range(cols.shape[0]):
-            if cols[t] == i:
-                vals[t] = -1.0
+        vals = data[indptr[i]:indptr[i + 1]]
         order = np.argsort(vals, kind="mergesort")
-        idx[i, 0], dist[i, 0] = i, 0.0
-        p = 1
+        p = 0
+        if self_query:
+            idx[i, 0], dist[i, 0] = i, 0.0
+            p = 1
         for t in order:
             if p == k:
                 break
-            if cols[t] != i:
+            if not (self_query and cols[t] == i):
                 idx[i, p], dist[i, p] = cols[t], vals[t]
                 p += 1
     return idx, dist
 
 
-def _hnsw_knn(X, k, metric, seed, n_jobs, deterministic, progress):
-    """hnswlib, added and queried in 20 batches for the progress bar (the same index as one call)."""
+def _hnsw_rows(X, metric):
+    return _prepare_blas(X, "correlation") if metric == "correlation" else X
+
+
+def _hnsw_index(X, metric, seed, n_jobs, deterministic, progress=None):
+    """An hnswlib index of the rows of ``X``, added in 20 batches for the progress bar (the same index as one call)."""
     import hnswlib
 
-    data = _prepare_blas(X, "correlation") if metric == "correlation" else X
-    n, dim = data.shape
-    index = hnswlib.Index(space=HNSW_SPACES[metric], dim=dim)
-    index.init_index(max_elements=n, ef_construction=200, M=16, random_seed=seed % (2**31))
-    batches = np.array_split(np.arange(n), 20)
-    for rows in batches:
-        index.add_items(data[rows], rows, num_threads=1 if deterministic else n_jobs)
+    index = hnswlib.Index(space=HNSW_SPACES[metric], dim=X.shape[1])
+    index.init_index(max_elements=X.shape[0], ef_construction=200, M=16, random_seed=seed % (2**31))
+    for rows in np.array_split(np.arange(X.shape[0]), 20):
+        hnsw_add(index, X[rows], rows, metric, n_jobs, deterministic)
         _tick(progress, len(rows) // 2)
+    return index
+
+
+def hnsw_add(index, X, labels, metric, n_jobs, deterministic):
+    """Add rows ``X`` under ``labels``, growing the index if needed; one thread when ``deterministic``."""
+    needed = int(labels.max()) + 1
+    if needed > index.get_max_elements():
+        index.resize_index(needed)
+    index.add_items(_hnsw_rows(X, metric), labels, num_threads=1 if deterministic else n_jobs)
+
+
+def _hnsw_query(index, Q, k, metric, n_jobs, progress=None):
+    """k nearest indexed rows of each row of ``Q``; the search of one row never depends on another."""
     index.set_ef(max(64, 2 * k))
-    idx, dist = np.empty((n, k), dtype=np.uint64), np.empty((n, k), dtype=np.float32)
-    for rows in batches:
-        idx[rows], dist[rows] = index.knn_query(data[rows], k=k, num_threads=n_jobs)
+    m = Q.shape[0]
+    idx, dist = np.empty((m, k), dtype=np.int64), np.empty((m, k), dtype=np.float32)
+    for rows in np.array_split(np.arange(m), 20 if progress is not None else 1):
+        found, d = index.knn_query(_hnsw_rows(Q[rows], metric), k=k, num_threads=n_jobs)
+        idx[rows], dist[rows] = found.astype(np.int64), d
         _tick(progress, len(rows) - len(rows) // 2)
     if metric == "euclidean":
         dist = np.sqrt(np.maximum(dist, 0.0))
-    return _self_first(idx.astype(np.int64), dist)
+    return idx.astype(np.int32), dist
 
 
 def _nndescent_knn(X, k, metric, seed, n_jobs, low_memory, verbose):
     """pynndescent with umap-learn's settings; seeded (``seed`` not None) runs use one thread."""
+    idx, dist = _nndescent(X, k, metric, seed, n_jobs, low_memory, verbose).neighbor_graph
+    return _self_first(idx.astype(np.int64), dist)
+
+
+def _nndescent_query(data, Q, k, metric, seed):
+    """Query a seeded pynndescent index one row at a time: its search draws from a random state that
+    every call restarts, so a row's answer does not depend on the rows queried with it."""
+    index = _nndescent(data, k, metric, seed, 1, True, False)
+    idx, dist = np.empty((Q.shape[0], k), dtype=np.int32), np.empty((Q.shape[0], k), dtype=np.float32)
+    for i in range(Q.shape[0]):
+        idx[i], dist[i] = (a[0] for a in index.query(Q[i:i + 1], k=k))
+    return idx, dist
+
+
+def _nndescent(X, k, metric, seed, n_jobs, low_memory, verbose):
     from pynndescent import NNDescent
 
     n = X.shape[0]
-    index = NNDescent(
+    return NNDescent(
         X,
         n_neighbors=k,
         metric=metric.callable if metric.callable is not None else metric.name,
@@ -226,6 +289,38 @@ def _nndescent_knn(X, k, metric, seed, n_jobs, low_memory, verbose):
         verbose=verbose,
         compressed=False,
     )
-    idx, dist = index.neighbor_graph
-    return _self_first(idx.astype(np.int64), dist)
 
+
+
+def merge_knn(first, second, k, self_index):
+    """The k best neighbours of each query from two answers ``(idx, dist)`` over disjoint point sets;
+    query i is point ``self_index[i]`` and comes first."""
+    idx = np.concatenate([first[0], second[0]], axis=1)
+    dist = np.concatenate([first[1], second[1]], axis=1)
+    idx, dist = _self_first(idx, dist, self_index)
+    return idx[:, :k], dist[:, :k]
+
+
+@numba.njit(cache=True)
+def reverse_neighbors(knn_idx, knn_dist, new_idx, new_dist, n_old):
+    """Insert each new point into the kNN rows of the existing points it is closer to than their
+    current k-th neighbour (progressive UMAP's updated points, 002 Alg. 3, line 2).
+
+    ``new_idx``/``new_dist`` are the new points' rows; new point r is point ``n_old + r``. Returns
+    updated copies of the existing rows and a mask of the rows that changed.
+    """
+    knn_idx, knn_dist = knn_idx.copy(), knn_dist.copy()
+    k = knn_idx.shape[1]
+    changed = np.zeros(n_old, dtype=np.bool_)
+    for r in range(new_idx.shape[0]):
+        for t in range(new_idx.shape[1]):
+            i, d = new_idx[r, t], new_dist[r, t]
+            if i < 0 or i >= n_old or not d < knn_dist[i, k - 1]:
+                continue
+            p = k - 1
+            while p > 1 and knn_dist[i, p - 1] > d:
+                knn_idx[i, p], knn_dist[i, p] = knn_idx[i, p - 1], knn_dist[i, p - 1]
+                p -= 1
+            knn_idx[i, p], knn_dist[i, p] = n_old + r, d
+            changed[i] = True
+    return knn_idx, knn_dist, changed

@@ -12,7 +12,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._random import uniform_int
+from ._random import hash_pairs, uniform_int
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
 
 _CLIP = 4.0
@@ -34,15 +34,15 @@ def default_n_epochs(n_samples):
     return 500 if n_samples <= 10_000 else 200
 
 
-def epochs_per_sample(weights):
-    """Edge e is sampled every max(w) / w_e epochs, so over n_epochs it is drawn n_epochs w_e / max(w) times."""
-    return (weights.max() / weights).astype(np.float64)
+def epochs_per_sample(weights, w_max):
+    """Edge e is sampled every w_max / w_e epochs, so over n_epochs it is drawn n_epochs w_e / w_max times."""
+    return (w_max / weights).astype(np.float64)
 
 
-def prune(graph, n_epochs):
+def prune(graph, n_epochs, w_max):
     """Drop edges too weak to be sampled even once in n_epochs (002, Alg. 1)."""
     graph = graph.tocsr(copy=True)
-    graph.data[graph.data < graph.data.max() / float(n_epochs)] = 0.0
+    graph.data[graph.data < w_max / float(n_epochs)] = 0.0
     graph.eliminate_zeros()
     return graph
 
@@ -90,11 +90,12 @@ def _step(y, grad, coeff, step):
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
-              alpha, key, out_code, out_params, pull):
+              alpha, key, edge_id, out_code, out_params, pull):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
 
     ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
-    random rows of ``tail`` per sample. Counters ``next_sample``/``next_negative`` advance in place.
+    random rows of ``tail`` per sample, drawn by hashing (key, epoch, edge_id[e], sample).
+    Counters ``next_sample``/``next_negative`` advance in place.
     When ``pull`` has a row per edge (a graph on ``head`` itself), the tail's attraction towards the
     head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
     """
@@ -121,7 +122,7 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                 if n_neg <= 0:
                     continue
                 for s in range(n_neg):
-                    k = uniform_int(key, epoch, e, s, n_tail)
+                    k = uniform_int(key, epoch, edge_id[e], s, n_tail)
                     if move_tails and k == i:
                         continue
                     d2 = _direction(out_code, y, tail[k], out_params, grad)
@@ -155,35 +156,49 @@ def reverse_edges(graph):
     return flipped.data.astype(np.int64) - 1
 
 
-def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, gamma=1.0,
-                    learning_rate=1.0, negative_sample_rate=5.0, progress=None):
+def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, rows=None, row_keys=None,
+                    gamma=1.0, learning_rate=1.0, negative_sample_rate=5.0, progress=None):
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
     ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
     the graph is the symmetric fuzzy set of ``head`` itself: tails are read from a per-epoch snapshot
     and both ends of a sampled edge move, as in umap-learn.
+
+    With ``tail`` given only the heads move, and the sampling schedule counts weights against 1, the
+    largest membership there is, rather than the graph's own maximum, so that one head's schedule
+    does not depend on the other heads. ``rows[i]`` (optional) is the row of ``tail`` that head i
+    is: it is written back after every epoch so that heads see each other move. ``row_keys``
+    (optional, one per head) replace edge positions in the negative-sampling hash, so that a head's
+    samples depend on the head, not on its position among the heads.
     """
     if n_epochs == 0 or graph.nnz == 0:
         return head
-    graph = prune(graph, n_epochs)
+    own = tail is None
+    w_max = float(graph.data.max()) if own else 1.0
+    graph = prune(graph, n_epochs, w_max)
     graph.sort_indices()
-    eps = epochs_per_sample(graph.data)
+    eps = epochs_per_sample(graph.data, w_max)
     next_sample = eps.copy()
     rate = float(negative_sample_rate)
     next_negative = eps / rate if rate > 0 else eps.copy()
-    own = tail is None
     snapshot = np.empty_like(head) if own else tail
     pull = np.zeros((graph.nnz if own else 0, head.shape[1]), dtype=np.float32)
     reverse = reverse_edges(graph) if own else None
     indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
+    if row_keys is None:
+        edge_id = np.arange(graph.nnz, dtype=np.int64)
+    else:
+        edge_id = hash_pairs(np.repeat(row_keys, np.diff(indptr)), tails)
     for epoch in range(n_epochs):
         if own:
             snapshot[:] = head
         alpha = learning_rate * (1.0 - epoch / n_epochs)
         sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
-                  alpha, key, output_metric.code, output_metric.params, pull)
+                  alpha, key, edge_id, output_metric.code, output_metric.params, pull)
         if own:
             apply_pulls(head, indptr, reverse, pull)
+        elif rows is not None:
+            tail[rows] = head
         if progress is not None:
             progress.update(1)
     return head

@@ -10,10 +10,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import graph as fuzzy
-from ._random import as_generator, seed_key
+from ._random import as_generator, hash_rows, seed_key
 from ._threads import thread_limit
 from ._validation import ARRAY, DICT, NONE, Interval, Kind, Options, ParamsMixin, check_array, check_labels, check_params
-from .metrics import METRICS, resolve_metric, resolve_output_metric
+from .metrics import METRICS, OUTPUT_METRICS, resolve_metric, resolve_output_metric
 from .optimize import default_n_epochs, find_ab_params, optimize_layout
 
 log = logging.getLogger("umapx")
@@ -62,6 +62,10 @@ _CONSTRAINTS = {
     "disconnection_distance": [NONE, _POSITIVE],
     "precomputed_knn": [Kind((tuple, list), "a tuple (knn_indices, knn_dists, knn_search_index)")],
 }
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted model was called before ``fit``."""
 
 
 class UMAP(ParamsMixin):
@@ -198,27 +202,41 @@ class UMAP(ParamsMixin):
         key = seed_key(rng)
 
         with _stage("nearest neighbours"), self._progress(n, "points", "kNN") as bar:
-            knn_idx, knn_dist = self._neighbors(X, k, metric, key, threads, bar)
+            knn_idx, knn_dist, hnsw = self._neighbors(X, k, metric, key, threads, bar)
         with _stage("fuzzy simplicial set"):
             idx, dist = self._disconnect(knn_idx, knn_dist, metric)
             graph, sigmas, rhos = fuzzy.fuzzy_simplicial_set(
                 idx, dist, set_op_mix_ratio=self.set_op_mix_ratio, local_connectivity=self.local_connectivity)
             if y is not None:
                 graph = self._supervise(graph, y, threads, key)
-        a, b = (self.a, self.b) if self.a is not None and self.b is not None else find_ab_params(self.spread, self.min_dist)
-        n_epochs = self.n_epochs if self.n_epochs is not None else default_n_epochs(n)
+        fitted = self._embed_graph(graph, None if metric.name == "precomputed" else X, init, rng, key, threads,
+                                   output_metric)
+        return {**fitted, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
+                "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
+                "_n_neighbors": k, "_metric": metric, "n_features_in_": X.shape[1], "_raw_data": X,
+                "_hnsw": hnsw, "_supervised": y is not None}
+
+    def _embed_graph(self, graph, X, init, rng, key, threads, output_metric):
+        """Initialise and optimise a layout of ``graph``; returns the fitted attributes it sets."""
+        a, b = self._curve()
+        n_epochs = self._fit_epochs(graph.shape[0])
         with _stage("initialisation"):
-            layout = self._initialise(graph, None if metric.name == "precomputed" else X, init, rng)
+            layout = self._initialise(graph, X, init, rng)
         with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs", "layout") as bar:
             layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
                                      output_metric=output_metric, gamma=self.repulsion_strength,
                                      learning_rate=self.learning_rate,
                                      negative_sample_rate=self.negative_sample_rate, progress=bar)
         self._warn_isolated(graph)
-        return {"embedding_": layout, "graph_": graph, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
-                "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
-                "_a": a, "_b": b, "_n_neighbors": k, "_metric": metric, "_output_metric": output_metric,
-                "n_features_in_": X.shape[1], "_raw_data": X}
+        return {"embedding_": layout, "graph_": graph, "_a": a, "_b": b, "_output_metric": output_metric}
+
+    def _curve(self):
+        if self.a is not None and self.b is not None:
+            return self.a, self.b
+        return find_ab_params(self.spread, self.min_dist)
+
+    def _fit_epochs(self, n):
+        return self.n_epochs if self.n_epochs is not None else default_n_epochs(n)
 
     @property
     def a_(self):
@@ -228,13 +246,219 @@ class UMAP(ParamsMixin):
     def b_(self):
         return self._b
 
+    # ------------------------------------------------------------------ new data
+    def transform(self, X):
+        """Embed new points into the fitted embedding.
+
+        Each new point gets fuzzy memberships to its ``n_neighbors`` nearest training points (local
+        connectivity lowered by one, as in umap-learn), starts at the membership-weighted mean of
+        their embedding and is optimised against the fixed training embedding for a third of the
+        fit's epochs at a quarter of its learning rate. A point's result depends on that point alone,
+        never on the other points in the call, and is bit-identical across calls and thread counts:
+        its negative samples are keyed by ``transform_seed`` and its own neighbours. With
+        ``transform_mode='graph'`` the memberships (CSR, n_new x n_train) are returned instead. For
+        ``metric='precomputed'``, ``X`` holds the distances from each new point to every training point.
+        """
+        X = self._check_new_data(X, "transform")
+        with thread_limit(self.n_jobs) as threads:
+            graph, keys = self._memberships(X, threads)
+            if self.transform_mode == "graph":
+                return graph
+            return self._place(graph, keys)
+
+    def _memberships(self, X, threads):
+        from .neighbors import query_neighbors
+
+        idx, dist = query_neighbors(self._raw_data, X, self._n_neighbors, self._metric, hnsw=self._hnsw,
+                                    seed=self.transform_seed, n_jobs=threads)
+        idx, dist = self._disconnect(idx, dist, self._metric)
+        graph = fuzzy.new_point_memberships(idx, dist, self._raw_data.shape[0],
+                                            local_connectivity=self.local_connectivity,
+                                            mean_all=fuzzy.mean_distance(self._knn_dists))
+        return graph, hash_rows(np.column_stack([idx, dist.view(np.int32)]))
+
+    def _place(self, graph, keys):
+        """Start each new point at the membership-weighted mean of its neighbours' embedding, then
+        optimise the new points against the fixed training embedding."""
+        tail = self._training_embedding()
+        weight = np.asarray(graph.sum(axis=1)).ravel()
+        empty = weight == 0
+        head = np.ascontiguousarray((graph @ tail) / np.where(empty, 1.0, weight)[:, None], dtype=np.float32)
+        if empty.any():
+            head[empty] = np.nan
+            warnings.warn(f"{empty.sum()} new point(s) have no training neighbour within disconnection_distance "
+                          f"(first: {np.nonzero(empty)[0][:5].tolist()}); their embedding is NaN.", stacklevel=3)
+        return optimize_layout(head, graph, self._refine_epochs(), a=self._a, b=self._b,
+                               key=seed_key(self.transform_seed), output_metric=self._output_metric, tail=tail,
+                               row_keys=keys, gamma=self.repulsion_strength, learning_rate=self.learning_rate / 4.0,
+                               negative_sample_rate=self.negative_sample_rate)
+
+    def _refine_epochs(self):
+        """Epochs for placing new points (transform, update): a third of the fit's."""
+        return self._fit_epochs(self._raw_data.shape[0]) // 3
+
+    def _training_embedding(self):
+        """The embedding of each row of ``_raw_data`` (one per distinct point with unique=True)."""
+        if self._unique_inverse is None:
+            return self.embedding_
+        return np.ascontiguousarray(self.embedding_[np.unique(self._unique_inverse, return_index=True)[1]])
+
+    def inverse_transform(self, Y):
+        """Map points of the embedding back to the input space.
+
+        Each row of ``Y`` is matched with its ``n_neighbors`` nearest training points in the
+        embedding (output metric), weighted by the low-dimensional similarity 1 / (1 + a d^2b)
+        (002 eq. 12), and returned as the weighted mean of their input vectors: a dense array for
+        dense training data, CSR for sparse. umap-learn goes on to refine that mean by SGD in input
+        space; umapx returns the mean itself, which depends on ``Y`` alone.
+        """
+        from .neighbors import query_neighbors
+
+        self._check_fitted("inverse_transform")
+        if self._raw_data is None or self._metric.name == "precomputed":
+            raise ValueError("inverse_transform needs the training points as feature vectors; this model was "
+                             + ("fitted on a precomputed distance matrix." if self._raw_data is not None
+                                else "made by combining models (+, *, -)."))
+        if self._output_metric.name not in METRICS:
+            raise ValueError(f"inverse_transform does not support output_metric={self._output_metric.name!r}; "
+                             f"supported: {', '.join(m for m in OUTPUT_METRICS if m in METRICS)}.")
+        Y = check_array(Y, name="Y", min_samples=1)
+        if Y.shape[1] != self.n_components:
+            raise ValueError(f"Y has {Y.shape[1]} columns, but the embedding has n_components={self.n_components}.")
+        tail = self._training_embedding()
+        metric = resolve_metric(self._output_metric.name, self.output_metric_kwds, self.n_components)
+        k = min(self._n_neighbors, tail.shape[0])
+        with thread_limit(self.n_jobs) as threads:
+            idx, dist = query_neighbors(tail, Y, k, metric, n_jobs=threads)
+        w = 1.0 / (1.0 + self._a * dist.astype(np.float64) ** (2.0 * self._b))  # 002 eq. 12
+        w /= w.sum(axis=1, keepdims=True)
+        W = sp.csr_matrix((w.ravel(), idx.ravel(), np.arange(0, w.size + 1, k)), shape=(len(Y), tail.shape[0]))
+        X = W @ self._raw_data
+        return sp.csr_matrix(X, dtype=np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32)
+
+    def update(self, X):
+        """Add the rows of ``X`` to the fitted model without refitting: progressive UMAP (002 Alg. 3).
+
+        The new points' neighbours are searched among all points; an existing point whose kNN list
+        gains a new point is updated. The graph is rebuilt with rho and sigma of the new and updated
+        rows (the others are unchanged); each new point starts at its nearest existing point's
+        embedding plus small Gaussian noise, and only new and updated points are optimised (a third
+        of the fit's epochs, a quarter of its learning rate) while the rest stay fixed. The kept
+        nearest-neighbour index grows with the new points. A failed update leaves the model as it was.
+        """
+        X = self._check_new_data(X, "update")
+        if self._metric.name == "precomputed" or self._supervised or self._unique_inverse is not None:
+            raise ValueError("update needs a model fitted without labels, on feature vectors (not "
+                             "metric='precomputed') and with unique=False.")
+        with _logging(self.verbose), thread_limit(self.n_jobs) as threads:
+            self.__dict__.update(self._grown(X, threads))
+        return self
+
+    def _grown(self, X, threads):
+        from .neighbors import hnsw_add, merge_knn, query_neighbors, reverse_neighbors
+
+        old, metric, k = self._raw_data, self._metric, self._n_neighbors
+        n, m = old.shape[0], X.shape[0]
+        key = int(hash_rows(np.array([[seed_key(self.random_state), n]]))[0])
+        new_rows = np.arange(n, n + m)
+        with _stage(f"neighbours of {m} new points"):
+            to_old = query_neighbors(old, X, min(k, n), metric, hnsw=self._hnsw, seed=key, n_jobs=threads)
+            to_new = query_neighbors(X, X, min(k, m), metric, seed=key, n_jobs=threads, self_index=np.arange(m))
+            new_idx, new_dist = merge_knn(to_old, (to_new[0] + n, to_new[1]), k, new_rows)
+            knn_idx, knn_dist, changed = reverse_neighbors(self._knn_indices, self._knn_dists, new_idx, new_dist, n)
+            knn_idx, knn_dist = np.concatenate([knn_idx, new_idx]), np.concatenate([knn_dist, new_dist])
+        with _stage("fuzzy simplicial set"):
+            idx, dist = self._disconnect(knn_idx, knn_dist, metric)
+            graph, sigmas, rhos = fuzzy.fuzzy_simplicial_set(
+                idx, dist, set_op_mix_ratio=self.set_op_mix_ratio, local_connectivity=self.local_connectivity)
+        rng = np.random.default_rng(key)
+        noise = rng.normal(scale=0.01 * self.embedding_.std(axis=0), size=(m, self.n_components))
+        layout = np.concatenate([self.embedding_, self.embedding_[to_old[0][:, 0]] + noise]).astype(np.float32)
+        heads = np.concatenate([np.nonzero(changed)[0], new_rows])
+        with _stage(f"optimisation of {len(heads)} new and updated points"):
+            layout[heads] = optimize_layout(layout[heads], graph[heads], self._refine_epochs(), a=self._a, b=self._b,
+                                            key=key, output_metric=self._output_metric, tail=layout, rows=heads,
+                                            gamma=self.repulsion_strength, learning_rate=self.learning_rate / 4.0,
+                                            negative_sample_rate=self.negative_sample_rate)
+        data = sp.vstack([old, X], format="csr") if sp.issparse(old) else np.concatenate([old, X])
+        if self._hnsw is not None:
+            hnsw_add(self._hnsw, X, new_rows, metric.name, threads, self.random_state is not None)
+        return {"embedding_": layout, "graph_": graph, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
+                "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos, "_raw_data": data}
+
+    def _check_fitted(self, what):
+        if not hasattr(self, "embedding_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call fit before {what}.")
+
+    def _check_new_data(self, X, what):
+        """New points as the training data's kind (dense or CSR), with the training data's width."""
+        self._check_fitted(what)
+        if self._raw_data is None:
+            raise ValueError(f"{what} is not available for a model made by combining models (+, *, -): "
+                             "it has no single input space.")
+        X = check_array(X, min_samples=1)
+        if self._metric.name == "precomputed":
+            n = self._raw_data.shape[0]
+            if X.shape[1] != n:
+                raise ValueError(f"with metric='precomputed', {what} needs the distances from each new point to "
+                                 f"the {n} training points, shape (n_new, {n}); got {X.shape}.")
+            if ((X.data if sp.issparse(X) else X) < 0).any():
+                raise ValueError("metric='precomputed' needs non-negative distances; the matrix has negative entries.")
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but this model was fitted on {self.n_features_in_}.")
+        if sp.issparse(X) != sp.issparse(self._raw_data):
+            X = sp.csr_matrix(X) if sp.issparse(self._raw_data) else X.toarray()
+        return X
+
+    # ------------------------------------------------------------------ composition
+    def __add__(self, other):
+        """Fuzzy union of the two models' graphs, embedded afresh."""
+        return self._combine(other, "union")
+
+    def __mul__(self, other):
+        """Fuzzy intersection of the two models' graphs, embedded afresh."""
+        return self._combine(other, "intersection")
+
+    def __sub__(self, other):
+        """This model's graph without the other's (fuzzy difference), embedded afresh."""
+        return self._combine(other, "difference")
+
+    def _combine(self, other, op):
+        """A fitted model (with this model's parameters) of the combined graph of two models fitted on
+        the same samples, e.g. with different features or metrics."""
+        if not isinstance(other, UMAP):
+            return NotImplemented
+        self._check_fitted(f"the {op} of models")
+        other._check_fitted(f"the {op} of models")
+        if self.graph_.shape != other.graph_.shape:
+            raise ValueError(f"models can be combined only when fitted on the same samples; got "
+                             f"{self.graph_.shape[0]} and {other.graph_.shape[0]} samples.")
+        graph = fuzzy.combine(self.graph_, other.graph_, op)
+        result = type(self)(**self.get_params())
+        rng = as_generator(self.random_state)
+        init = "random" if isinstance(self.init, str) and self.init == "random" else "spectral"
+        with _logging(self.verbose), thread_limit(self.n_jobs) as threads:
+            fitted = result._embed_graph(graph, None, init, rng, seed_key(rng), threads, self._output_metric)
+        result.__dict__.update({**fitted, "graph_dists_": None, "_knn_indices": None, "_knn_dists": None,
+                                "_sigmas": None, "_rhos": None, "_n_neighbors": self._n_neighbors,
+                                "_metric": self._metric, "n_features_in_": None, "_raw_data": None,
+                                "_hnsw": None, "_supervised": False, "_unique_inverse": None})
+        return result
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write the fitted model to one file (see ``umapx.load``); loading it never runs code."""
+        from .io import save
+
+        save(self, path)
+
     # ------------------------------------------------------------------ stages
     def _neighbors(self, X, k, metric, key, threads, progress):
         from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
 
         knn_idx, knn_dist, _ = self.precomputed_knn
         if knn_idx is not None:
-            return _check_precomputed_knn(knn_idx, knn_dist, X.shape[0], k)
+            return (*_check_precomputed_knn(knn_idx, knn_dist, X.shape[0], k), None)
         approximate = self.force_approximation_algorithm or X.shape[0] > EXACT_MAX_SAMPLES
         return nearest_neighbors(X, k, metric, approximate=approximate, random_state=self.random_state, seed=key,
                                  n_jobs=threads, low_memory=self.low_memory,
@@ -265,7 +489,7 @@ class UMAP(ParamsMixin):
         k = self.n_neighbors if self.target_n_neighbors == -1 else self.target_n_neighbors
         k = min(int(k), len(y) - 1)
         metric = resolve_metric(self.target_metric, self.target_metric_kwds, 1)
-        idx, dist = nearest_neighbors(target, k, metric, seed=key, n_jobs=threads)
+        idx, dist, _ = nearest_neighbors(target, k, metric, seed=key, n_jobs=threads)
         target_graph, _, _ = fuzzy.fuzzy_simplicial_set(idx, dist)
         return fuzzy.reset_local_connectivity(fuzzy.general_intersection(graph, target_graph, self.target_weight))
 

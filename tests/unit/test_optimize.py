@@ -57,4 +57,4 @@ def test_ab_fit_matches_known_defaults():
 
 def test_epochs_per_sample_ratio():
     w = np.array([1.0, 0.5, 0.25])
-    assert np.allclose(epochs_per_sample(w), [1.0, 2.0, 4.0])
+    assert np.allclose(epochs_per_sample(w, w.max()), [1.0, 2.0, 4.0])
