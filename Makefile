@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install demo test test-all bench bench-lifecycle clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,6 @@ $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 bench: $(BENCH_STAMP)
 	$(if $(findstring --torchdr,$(BENCH_FLAGS)),$(BENCH_VENV)/bin/pip install --quiet -r benchmarks/requirements-torch.txt)
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_FLAGS)
+
+bench-lifecycle: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/lifecycle.py $(LIFECYCLE_FLAGS)

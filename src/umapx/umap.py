@@ -213,8 +213,8 @@ class UMAP(ParamsMixin):
                                    output_metric)
         return {**fitted, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
                 "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
-                "_n_neighbors": k, "_metric": metric, "n_features_in_": X.shape[1], "_raw_data": X,
-                "_hnsw": hnsw, "_supervised": y is not None}
+                "_knn_mean": fuzzy.mean_distance(dist), "_n_neighbors": k, "_metric": metric,
+                "n_features_in_": X.shape[1], "_raw_data": X, "_hnsw": hnsw, "_supervised": y is not None}
 
     def _embed_graph(self, graph, X, init, rng, key, threads, output_metric):
         """Initialise and optimise a layout of ``graph``; returns the fitted attributes it sets."""
@@ -274,7 +274,7 @@ class UMAP(ParamsMixin):
         idx, dist = self._disconnect(idx, dist, self._metric)
         graph = fuzzy.new_point_memberships(idx, dist, self._raw_data.shape[0],
                                             local_connectivity=self.local_connectivity,
-                                            mean_all=fuzzy.mean_distance(self._knn_dists))
+                                            mean_all=self._knn_mean)
         return graph, hash_rows(np.column_stack([idx, dist.view(np.int32)]))
 
     def _place(self, graph, keys):
@@ -384,7 +384,8 @@ class UMAP(ParamsMixin):
         if self._hnsw is not None:
             hnsw_add(self._hnsw, X, new_rows, metric.name, threads, self.random_state is not None)
         return {"embedding_": layout, "graph_": graph, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
-                "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos, "_raw_data": data}
+                "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
+                "_knn_mean": fuzzy.mean_distance(dist), "_raw_data": data}
 
     def _check_fitted(self, what):
         if not hasattr(self, "embedding_"):
@@ -440,7 +441,7 @@ class UMAP(ParamsMixin):
         with _logging(self.verbose), thread_limit(self.n_jobs) as threads:
             fitted = result._embed_graph(graph, None, init, rng, seed_key(rng), threads, self._output_metric)
         result.__dict__.update({**fitted, "graph_dists_": None, "_knn_indices": None, "_knn_dists": None,
-                                "_sigmas": None, "_rhos": None, "_n_neighbors": self._n_neighbors,
+                                "_sigmas": None, "_rhos": None, "_knn_mean": None, "_n_neighbors": self._n_neighbors,
                                 "_metric": self._metric, "n_features_in_": None, "_raw_data": None,
                                 "_hnsw": None, "_supervised": False, "_unique_inverse": None})
         return result
