@@ -1,0 +1,119 @@
+"""UMAP's losses after Damrich & Hamprecht (004): the loss UMAP claims to minimise and the one its
+negative sampling really minimises, with the target similarities that follow from it.
+
+With q_ij = a d_ij^2b and nu_ij = 1 / (1 + q_ij), the attractive and repulsive terms are
+L^a = -log nu = log(1 + q) and L^r = -log(1 - nu) = log(1 + 1/q) (eq. 6). Sums over all pairs are
+exact up to ``EXACT_MAX_SAMPLES`` points. Beyond, each point's sum over the others is its exact
+sum over its graph neighbours plus an unbiased estimate of the rest from ``samples_per_point``
+partners drawn uniformly among them (by a counter-based hash, so the estimate is the same on any
+number of threads).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from ._random import uniform_int
+
+EXACT_MAX_SAMPLES = 5_000
+_Q_FLOOR = 1e-12  # q = a d^2b at coincident points, so that L^r stays finite
+
+
+@numba.njit(inline="always")
+def _q(y, z, a, b):
+    d2 = 0.0
+    for c in range(y.shape[0]):
+        d2 += (y[c] - z[c]) ** 2
+    return max(a * d2**b, _Q_FLOOR)
+
+
+@numba.njit(parallel=True, cache=True)
+def _repulsion_row_sums(Y, indptr, indices, a, b, exact, samples, key):
+    """R_i = sum_{j != i} L^r_ij. The estimate sums the graph neighbours of i exactly (the closest,
+    largest terms) and the others from ``samples`` uniform draws among them, scaled by their count."""
+    n = Y.shape[0]
+    sums = np.zeros(n, dtype=np.float64)
+    for i in numba.prange(n):
+        total = 0.0
+        if exact:
+            for j in range(n):
+                if j != i:
+                    total += np.log1p(1.0 / _q(Y[i], Y[j], a, b))
+            sums[i] = total
+            continue
+        row = indices[indptr[i]:indptr[i + 1]]
+        for j in row:
+            if j != i:
+                total += np.log1p(1.0 / _q(Y[i], Y[j], a, b))
+        others = n - 1 - row.shape[0] + np.sum(row == i)
+        if others <= 0:
+            sums[i] = total
+            continue
+        far, t, drawn = 0.0, 0, 0
+        while drawn < samples:
+            j = uniform_int(key, i, t, 0, n - 1)
+            j += j >= i
+            t += 1
+            k = np.searchsorted(row, j)
+            if k < row.shape[0] and row[k] == j:
+                continue
+            far += np.log1p(1.0 / _q(Y[i], Y[j], a, b))
+            drawn += 1
+        sums[i] = total + far * others / samples
+    return sums
+
+
+def degrees(graph):
+    """d_i = sum_j mu_ij (004, section 3)."""
+    return np.asarray(graph.sum(axis=1), dtype=np.float64).ravel()
+
+
+def effective_repulsion_weights(graph, negative_sample_rate):
+    """(d_i + d_j) m / 2n on each edge of ``graph``: the repulsion weight of pair ij in the effective loss (eq. 12)."""
+    coo = graph.tocoo()
+    d = degrees(graph)
+    w = (d[coo.row] + d[coo.col]) * negative_sample_rate / (2.0 * graph.shape[0])
+    return sp.csr_matrix((w, (coo.row, coo.col)), shape=graph.shape)
+
+
+def target_similarities(graph, negative_sample_rate=5):
+    """nu*_ij = mu_ij / (mu_ij + (d_i + d_j) m / 2n): the embedding similarities UMAP's sampling
+    actually aims at (004 eq. 15), zero off the graph. Pass a fitted model's ``graph_``."""
+    graph = sp.csr_matrix(graph, dtype=np.float64)
+    rep = effective_repulsion_weights(graph, negative_sample_rate)
+    target = graph.copy()
+    target.data = graph.data / (graph.data + rep.data)
+    return target
+
+
+def losses(Y, graph, a, b, negative_sample_rate=5, gamma=1.0, *, corrected=False, exact=None,
+           samples_per_point=32, key=0):
+    """The purported loss (eqs. 5-6) and the effective loss (eq. 12, or eq. 18 with ``corrected``)
+    of layout ``Y`` for the symmetric fuzzy graph ``graph``, each with its attractive and repulsive parts.
+
+    Sums run over ordered pairs i != j, i.e. twice the sums over i < j of the equations. The
+    repulsive parts scale with ``gamma`` (repulsion_strength) where the optimiser applies it: in the
+    effective loss. ``exact`` defaults to n <= EXACT_MAX_SAMPLES.
+    """
+    n = Y.shape[0]
+    exact = n <= EXACT_MAX_SAMPLES if exact is None else exact
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    graph = sp.csr_matrix(graph)
+    graph.sort_indices()
+    coo = graph.tocoo()
+    mu = coo.data.astype(np.float64)
+    q = np.maximum(a * ((Y[coo.row] - Y[coo.col]) ** 2).sum(axis=1) ** b, _Q_FLOOR)
+    la, lr = np.log1p(q), np.log1p(1.0 / q)
+    row_sums = _repulsion_row_sums(Y, graph.indptr, graph.indices, a, b, exact, samples_per_point, key)
+    d = degrees(graph)
+    attraction = float(mu @ la)
+    purported_rep = float(row_sums.sum() - mu @ lr)
+    effective_rep = negative_sample_rate / n * float(d @ row_sums)  # sum_{i != j} (d_i + d_j) m / 2n L^r_ij
+    if corrected:  # eq. 18: kNN-graph pairs repelled with weight 1 - mu_ij instead of (d_i + d_j) m / 2n
+        w = (d[coo.row] + d[coo.col]) * negative_sample_rate / (2.0 * n)
+        effective_rep += float(np.maximum(1.0 - mu - w, 0.0) @ lr)
+    effective_rep *= gamma
+    return {"purported": attraction + purported_rep, "purported_attraction": attraction,
+            "purported_repulsion": purported_rep, "effective": attraction + effective_rep,
+            "effective_attraction": attraction, "effective_repulsion": effective_rep}
