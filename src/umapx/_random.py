@@ -31,6 +31,12 @@ def uniform_int(key, a, b, c, n):
     return np.int64(h % np.uint64(n))
 
 
+@numba.njit(cache=True, inline="always")
+def uniform_float(key, a, b, c):
+    """A float in [0, 1) determined by (key, a, b, c) alone."""
+    return uniform_int(key, a, b, c, 1 << 53) * (1.0 / (1 << 53))
+
+
 @numba.njit(cache=True)
 def hash_rows(values):
     """One 63-bit key per row of an integer array, a function of that row's values alone."""

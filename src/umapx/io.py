@@ -1,7 +1,7 @@
 """Saving and loading fitted models: one zip file of JSON metadata and ``.npy`` arrays.
 
 Loading reads arrays with ``allow_pickle=False`` and rebuilds the model from its parameters, so a
-model file can never run code. The hnswlib index, when a model keeps one, is stored as the bytes
+model file can never run code. Callbacks, which only a fit uses, are not saved. The hnswlib index, when a model keeps one, is stored as the bytes
 hnswlib itself writes. Files carry a format version; a file from a newer version is refused.
 """
 from __future__ import annotations
@@ -20,13 +20,15 @@ FORMAT = "umapx-model"
 VERSION = 1
 _META = "model.json"
 _DERIVED = ("_metric", "_output_metric")  # rebuilt from the parameters on load
+_FIT_ONLY = ("callbacks",)  # used while fitting only; saved as None
 
 
 def save(model, path):
     """Write a fitted ``model`` to ``path`` (see the module docstring)."""
     model._check_fitted("save")
     arrays = {}
-    params = {name: _encode(value, f"params/{name}", arrays, name) for name, value in model.get_params().items()}
+    params = {name: None if name in _FIT_ONLY else _encode(value, f"params/{name}", arrays, name)
+              for name, value in model.get_params().items()}
     state = {name: _encode(value, f"state/{name}", arrays, name)
              for name, value in vars(model).items() if name not in params and name not in _DERIVED}
     meta = {"format": FORMAT, "version": VERSION, "class": type(model).__name__, "params": params, "state": state}

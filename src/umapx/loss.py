@@ -21,11 +21,23 @@ _Q_FLOOR = 1e-12  # q = a d^2b at coincident points, so that L^r stays finite
 
 
 @numba.njit(inline="always")
-def _q(y, z, a, b):
+def attraction_loss(d2, a, b):
+    """L^a = log(1 + a d^2b) (004 eq. 6)."""
+    return np.log1p(max(a * d2**b, _Q_FLOOR))
+
+
+@numba.njit(inline="always")
+def repulsion_loss(d2, a, b):
+    """L^r = log(1 + 1 / (a d^2b)) (004 eq. 6)."""
+    return np.log1p(1.0 / max(a * d2**b, _Q_FLOOR))
+
+
+@numba.njit(inline="always")
+def _rep(y, z, a, b):
     d2 = 0.0
     for c in range(y.shape[0]):
         d2 += (y[c] - z[c]) ** 2
-    return max(a * d2**b, _Q_FLOOR)
+    return repulsion_loss(d2, a, b)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -39,13 +51,13 @@ def _repulsion_row_sums(Y, indptr, indices, a, b, exact, samples, key):
         if exact:
             for j in range(n):
                 if j != i:
-                    total += np.log1p(1.0 / _q(Y[i], Y[j], a, b))
+                    total += _rep(Y[i], Y[j], a, b)
             sums[i] = total
             continue
         row = indices[indptr[i]:indptr[i + 1]]
         for j in row:
             if j != i:
-                total += np.log1p(1.0 / _q(Y[i], Y[j], a, b))
+                total += _rep(Y[i], Y[j], a, b)
         others = n - 1 - row.shape[0] + np.sum(row == i)
         if others <= 0:
             sums[i] = total
@@ -58,7 +70,7 @@ def _repulsion_row_sums(Y, indptr, indices, a, b, exact, samples, key):
             k = np.searchsorted(row, j)
             if k < row.shape[0] and row[k] == j:
                 continue
-            far += np.log1p(1.0 / _q(Y[i], Y[j], a, b))
+            far += _rep(Y[i], Y[j], a, b)
             drawn += 1
         sums[i] = total + far * others / samples
     return sums
@@ -96,24 +108,76 @@ def losses(Y, graph, a, b, negative_sample_rate=5, gamma=1.0, *, corrected=False
     repulsive parts scale with ``gamma`` (repulsion_strength) where the optimiser applies it: in the
     effective loss. ``exact`` defaults to n <= EXACT_MAX_SAMPLES.
     """
-    n = Y.shape[0]
+    return _losses(Y, _GraphParts(graph), a, b, negative_sample_rate, gamma, corrected, exact, samples_per_point, key)
+
+
+class _GraphParts:
+    """The arrays of a graph that the loss sums need, computed once."""
+
+    def __init__(self, graph):
+        graph = sp.csr_matrix(graph, dtype=np.float64)
+        graph.sort_indices()
+        coo = graph.tocoo()
+        self.n, self.indptr, self.indices = graph.shape[0], graph.indptr, graph.indices
+        self.rows, self.cols, self.mu = coo.row, coo.col, coo.data
+        self.degrees = degrees(graph)
+
+
+def _losses(Y, g, a, b, m, gamma, corrected, exact, samples_per_point, key):
+    n = g.n
     exact = n <= EXACT_MAX_SAMPLES if exact is None else exact
     Y = np.ascontiguousarray(Y, dtype=np.float64)
-    graph = sp.csr_matrix(graph)
-    graph.sort_indices()
-    coo = graph.tocoo()
-    mu = coo.data.astype(np.float64)
-    q = np.maximum(a * ((Y[coo.row] - Y[coo.col]) ** 2).sum(axis=1) ** b, _Q_FLOOR)
+    d2 = ((Y[g.rows] - Y[g.cols]) ** 2).sum(axis=1)
+    q = np.maximum(a * d2**b, _Q_FLOOR)
     la, lr = np.log1p(q), np.log1p(1.0 / q)
-    row_sums = _repulsion_row_sums(Y, graph.indptr, graph.indices, a, b, exact, samples_per_point, key)
-    d = degrees(graph)
-    attraction = float(mu @ la)
-    purported_rep = float(row_sums.sum() - mu @ lr)
-    effective_rep = negative_sample_rate / n * float(d @ row_sums)  # sum_{i != j} (d_i + d_j) m / 2n L^r_ij
+    row_sums = _repulsion_row_sums(Y, g.indptr, g.indices, a, b, exact, samples_per_point, key)
+    attraction = float(g.mu @ la)
+    purported_rep = float(row_sums.sum() - g.mu @ lr)
+    effective_rep = m / n * float(g.degrees @ row_sums)  # sum_{i != j} (d_i + d_j) m / 2n L^r_ij
     if corrected:  # eq. 18: kNN-graph pairs repelled with weight 1 - mu_ij instead of (d_i + d_j) m / 2n
-        w = (d[coo.row] + d[coo.col]) * negative_sample_rate / (2.0 * n)
-        effective_rep += float(np.maximum(1.0 - mu - w, 0.0) @ lr)
+        w = (g.degrees[g.rows] + g.degrees[g.cols]) * m / (2.0 * n)
+        effective_rep += float(np.maximum(1.0 - g.mu - w, 0.0) @ lr)
     effective_rep *= gamma
     return {"purported": attraction + purported_rep, "purported_attraction": attraction,
             "purported_repulsion": purported_rep, "effective": attraction + effective_rep,
             "effective_attraction": attraction, "effective_repulsion": effective_rep}
+
+
+class LossMonitor:
+    """Loss records and callbacks between the epochs of a fit: ``UMAP(loss_report=..., callbacks=...)``.
+
+    A record holds the purported and effective losses of the layout at the end of the epoch and the
+    actual loss of the pairs the epoch sampled (eq. 11), each with its attractive and repulsive part.
+    """
+
+    def __init__(self, graph, n_epochs, *, a, b, negative_sample_rate, gamma, corrected, every, callbacks, key,
+                 log=None):
+        self.parts = _GraphParts(graph)
+        self.n_epochs, self.every, self.callbacks, self.log = n_epochs, every, list(callbacks), log
+        self.args = (a, b, negative_sample_rate, gamma, corrected, None, 32, key)
+        self.history, self.stopped_epoch = {}, None
+
+    def due(self, epoch):
+        """Whether epoch ``epoch`` (from 1) is recorded or has a callback due."""
+        return bool(self.every and epoch % self.every == 0) or any(
+            epoch % getattr(cb, "every", 1) == 0 for cb in self.callbacks)
+
+    def after_epoch(self, epoch, layout, actual):
+        """Record epoch ``epoch`` and run the callbacks due; returns True to stop."""
+        record = {"epoch": epoch, **_losses(layout, self.parts, *self.args), "actual": float(actual.sum()),
+                  "actual_attraction": float(actual[0]), "actual_repulsion": float(actual[1])}
+        if self.every and epoch % self.every == 0:
+            for name, value in record.items():
+                self.history.setdefault(name, []).append(value)
+            if self.log is not None and (epoch % max(1, self.n_epochs // 10) == 0 or epoch == self.n_epochs):
+                self.log.info("epoch %d/%d: purported loss %.5g, effective %.5g, actual %.5g", epoch, self.n_epochs,
+                              record["purported"], record["effective"], record["actual"])
+        view = layout.view()
+        view.flags.writeable = False
+        stop = [bool(cb(epoch, view, record)) for cb in self.callbacks if epoch % getattr(cb, "every", 1) == 0]
+        if any(stop):
+            self.stopped_epoch = epoch
+        return any(stop)
+
+    def loss_history(self):
+        return {name: np.asarray(values) for name, values in self.history.items()}

@@ -12,12 +12,15 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._random import hash_pairs, uniform_int
+from ._random import hash_pairs, uniform_float, uniform_int
+from .loss import attraction_loss, repulsion_loss
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
 
 _CLIP = 4.0
 _REPULSION_EPS = 1e-3
 _CHUNK = 256
+_KNN_DRAW = 1 << 40  # hash coordinates of the corrected scheme's draws and push_tail's pushers,
+_PUSHER_DRAW = 1 << 41  # apart from the negative samples' 0, 1, ...
 
 
 def find_ab_params(spread, min_dist):
@@ -88,9 +91,17 @@ def _step(y, grad, coeff, step):
         y[c] += step * _clip(coeff * grad[c])
 
 
+@numba.njit(inline="always")
+def _repel(y, z, grad, a, b, gamma, alpha, scale, out_code, out_params, track):
+    """Push y away from z; returns the pair's repulsive loss L^r (004 eq. 6) when ``track``, else 0."""
+    d2 = _direction(out_code, y, z, out_params, grad)
+    _step(y, grad, scale * repel_coeff(d2, a, b, gamma), alpha)
+    return repulsion_loss(d2, a, b) if track else 0.0
+
+
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
-              alpha, key, edge_id, out_code, out_params, pull):
+              alpha, key, edge_id, out_code, out_params, pull, scheme, loss):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
 
     ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
@@ -98,20 +109,32 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     Counters ``next_sample``/``next_negative`` advance in place.
     When ``pull`` has a row per edge (a graph on ``head`` itself), the tail's attraction towards the
     head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
+    ``scheme`` = (kNN repulsion probability per edge, cumulative pusher weights, push scale per
+    head) switches on the corrected and push_tail negative sampling (see ``sampling_scheme``); empty
+    arrays leave umap-learn's scheme. When ``loss`` has a row per head, the attractive and
+    repulsive losses of the pairs sampled (004 eq. 11) are added to it.
     """
     n_heads, dim = head.shape
     n_tail = tail.shape[0]
     move_tails = pull.shape[0] > 0
+    knn_repulsion, pushers, push_scale = scheme
+    corrected, push_tail, track = knn_repulsion.shape[0] > 0, pushers.shape[0] > 0, loss.shape[0] > 0
     n_chunks = (n_heads + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
         grad = np.empty(dim, dtype=np.float64)
         for i in range(c * _CHUNK, min((c + 1) * _CHUNK, n_heads)):
             y = head[i]
+            attraction, repulsion = 0.0, 0.0
             for e in range(indptr[i], indptr[i + 1]):
+                if corrected and uniform_float(key, epoch, edge_id[e], _KNN_DRAW) < knn_repulsion[e]:
+                    repulsion += _repel(y, tail[tails[e]], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
                 if next_sample[e] > epoch:
                     continue
                 z = tail[tails[e]]
-                coeff = attract_coeff(_direction(out_code, z, y, out_params, grad), a, b)  # d is symmetric
+                d2 = _direction(out_code, z, y, out_params, grad)  # d is symmetric
+                coeff = attract_coeff(d2, a, b)
+                if track:
+                    attraction += attraction_loss(d2, a, b)
                 if move_tails:
                     for k in range(dim):
                         pull[e, k] = alpha * _clip(coeff * grad[k])
@@ -123,11 +146,17 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                     continue
                 for s in range(n_neg):
                     k = uniform_int(key, epoch, edge_id[e], s, n_tail)
-                    if move_tails and k == i:
-                        continue
-                    d2 = _direction(out_code, y, tail[k], out_params, grad)
-                    _step(y, grad, repel_coeff(d2, a, b, gamma), alpha)
+                    if not (move_tails and k == i):
+                        repulsion += _repel(y, tail[k], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
+                    if push_tail:
+                        u = uniform_float(key, epoch, edge_id[e], _PUSHER_DRAW + s) * pushers[-1]
+                        j = np.searchsorted(pushers, u, side="right") - 1
+                        if j != i:
+                            _repel(y, tail[j], grad, a, b, gamma, alpha, push_scale[i], out_code, out_params, False)
                 next_negative[e] += n_neg * eps[e] / neg_rate
+            if track:
+                loss[i, 0] += attraction
+                loss[i, 1] += gamma * repulsion
 
 
 @numba.njit(parallel=True, cache=True)
@@ -156,8 +185,38 @@ def reverse_edges(graph):
     return flipped.data.astype(np.int64) - 1
 
 
+NEGATIVE_SAMPLING = ("umap", "push_tail", "corrected")
+
+
+def sampling_scheme(graph, name, negative_sample_rate, w_max):
+    """The arrays by which ``sgd_epoch`` follows negative-sampling scheme ``name`` (004):
+
+    - ``umap``: umap-learn's (Alg. 1 without line 10): none.
+    - ``corrected``: each kNN-graph edge ij is also repelled, every epoch, with probability
+      1 - mu_ij - (d_i + d_j) m / 2n (over w_max, as attraction is), so that kNN pairs get the
+      repulsion weight 1 - mu_ij of the purported loss (eq. 18).
+    - ``push_tail``: a negative sample is also pushed away from the head that drew it (Alg. 1 line
+      10). A thread must not move another thread's vertex, so each vertex draws the pushes it would
+      receive instead: with each of its own negative samples it draws a pusher j with probability
+      d_j / sum(d), scaled by mean(d) / d_i, which gives the expected update of eq. 10.
+    """
+    empty = np.zeros(0)
+    if name == "umap":
+        return empty, empty, empty
+    from .loss import degrees
+
+    d, n = degrees(graph), graph.shape[0]
+    if name == "corrected":
+        rows = np.repeat(np.arange(n), np.diff(graph.indptr))
+        w = (d[rows] + d[graph.indices]) * negative_sample_rate / (2.0 * n)
+        return np.maximum(1.0 - graph.data - w, 0.0) / w_max, empty, empty
+    scale = np.divide(d.mean(), d, out=np.zeros_like(d), where=d > 0)
+    return empty, np.concatenate([[0.0], np.cumsum(d)]), scale
+
+
 def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, rows=None, row_keys=None,
-                    gamma=1.0, learning_rate=1.0, negative_sample_rate=5.0, progress=None):
+                    gamma=1.0, learning_rate=1.0, negative_sample_rate=5.0, negative_sampling="umap",
+                    monitor=None, progress=None):
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
     ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
@@ -170,6 +229,9 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
     is: it is written back after every epoch so that heads see each other move. ``row_keys``
     (optional, one per head) replace edge positions in the negative-sampling hash, so that a head's
     samples depend on the head, not on its position among the heads.
+
+    ``negative_sampling`` (see ``sampling_scheme``) and ``monitor`` (a ``loss.LossMonitor``, which
+    can stop the run early) apply to the own graph only.
     """
     if n_epochs == 0 or graph.nnz == 0:
         return head
@@ -189,16 +251,21 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
         edge_id = np.arange(graph.nnz, dtype=np.int64)
     else:
         edge_id = hash_pairs(np.repeat(row_keys, np.diff(indptr)), tails)
+    scheme = sampling_scheme(graph, negative_sampling if own else "umap", rate, w_max)
     for epoch in range(n_epochs):
         if own:
             snapshot[:] = head
         alpha = learning_rate * (1.0 - epoch / n_epochs)
+        track = own and monitor is not None and monitor.due(epoch + 1)
+        loss = np.zeros((head.shape[0] if track else 0, 2))
         sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
-                  alpha, key, edge_id, output_metric.code, output_metric.params, pull)
+                  alpha, key, edge_id, output_metric.code, output_metric.params, pull, scheme, loss)
         if own:
             apply_pulls(head, indptr, reverse, pull)
         elif rows is not None:
             tail[rows] = head
         if progress is not None:
             progress.update(1)
+        if track and monitor.after_epoch(epoch + 1, head, loss.sum(axis=0)):
+            break
     return head

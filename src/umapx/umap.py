@@ -14,7 +14,7 @@ from ._random import as_generator, hash_rows, seed_key
 from ._threads import thread_limit
 from ._validation import ARRAY, DICT, NONE, Interval, Kind, Options, ParamsMixin, check_array, check_labels, check_params
 from .metrics import METRICS, OUTPUT_METRICS, resolve_metric, resolve_output_metric
-from .optimize import default_n_epochs, find_ab_params, optimize_layout
+from .optimize import NEGATIVE_SAMPLING, default_n_epochs, find_ab_params, optimize_layout
 
 log = logging.getLogger("umapx")
 
@@ -61,6 +61,9 @@ _CONSTRAINTS = {
     "output_dens": [Options((True, False))],
     "disconnection_distance": [NONE, _POSITIVE],
     "precomputed_knn": [Kind((tuple, list), "a tuple (knn_indices, knn_dists, knn_search_index)")],
+    "loss_report": [NONE, Options(("epoch",)), Interval(1, np.inf, integer=True)],
+    "callbacks": [NONE, Kind((list, tuple), "a list of callables cb(epoch, embedding, record)")],
+    "negative_sampling": [Options(NEGATIVE_SAMPLING)],
 }
 
 
@@ -73,6 +76,16 @@ class UMAP(ParamsMixin):
 
     Seeded runs (``random_state`` set) are bit-identical across runs and across ``n_jobs``, and still
     use every thread given. See umap-learn's documentation for the meaning of each parameter.
+    Beyond umap-learn (after Damrich & Hamprecht, "On UMAP's true loss function"):
+
+    - ``loss_report``: None, ``"epoch"`` or k: record every (k-th) epoch's purported loss, the
+      effective loss the sampling optimises and the actual loss of the sampled pairs in
+      ``loss_history_`` (see ``umapx.loss``). Exact up to 5,000 points (O(n^2) per record),
+      an unbiased estimate beyond.
+    - ``callbacks``: callables ``cb(epoch, embedding, record)`` run between epochs; one returning
+      True stops the fit (``n_epochs_run_``). See ``umapx.callbacks``.
+    - ``negative_sampling``: ``"umap"`` (umap-learn's), ``"push_tail"`` or ``"corrected"``; see
+      ``umapx.optimize.sampling_scheme``.
     """
 
     def __init__(self, n_neighbors=15, n_components=2, metric="euclidean", metric_kwds=None,
@@ -84,7 +97,7 @@ class UMAP(ParamsMixin):
                  transform_seed=42, transform_mode="embedding", force_approximation_algorithm=False,
                  verbose=False, tqdm_kwds=None, unique=False, densmap=False, dens_lambda=2.0, dens_frac=0.3,
                  dens_var_shift=0.1, output_dens=False, disconnection_distance=None,
-                 precomputed_knn=(None, None, None)):
+                 precomputed_knn=(None, None, None), loss_report=None, callbacks=None, negative_sampling="umap"):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
         self.metric = metric
@@ -124,6 +137,9 @@ class UMAP(ParamsMixin):
         self.output_dens = output_dens
         self.disconnection_distance = disconnection_distance
         self.precomputed_knn = precomputed_knn
+        self.loss_report = loss_report
+        self.callbacks = callbacks
+        self.negative_sampling = negative_sampling
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
@@ -132,6 +148,10 @@ class UMAP(ParamsMixin):
             raise ValueError(f"min_dist ({self.min_dist}) must not exceed spread ({self.spread}).")
         if self.densmap or self.output_dens:
             raise NotImplementedError("densmap=True and output_dens=True are not implemented in umapx yet.")
+        if (self.loss_report is not None or self.callbacks) and self.output_metric not in ("euclidean", "l2"):
+            raise ValueError(f"loss_report and callbacks need output_metric='euclidean'; got {self.output_metric!r}.")
+        if self.callbacks and not all(callable(cb) for cb in self.callbacks):
+            raise ValueError("callbacks must be callables cb(epoch, embedding, record).")
 
     def _check_input(self, X):
         precomputed = isinstance(self.metric, str) and self.metric == "precomputed"
@@ -222,13 +242,26 @@ class UMAP(ParamsMixin):
         n_epochs = self._fit_epochs(graph.shape[0])
         with _stage("initialisation"):
             layout = self._initialise(graph, X, init, rng)
+        monitor = self._monitor(graph, n_epochs, a, b, key)
         with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs", "layout") as bar:
             layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
                                      output_metric=output_metric, gamma=self.repulsion_strength,
-                                     learning_rate=self.learning_rate,
-                                     negative_sample_rate=self.negative_sample_rate, progress=bar)
+                                     learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
+                                     negative_sampling=self.negative_sampling, monitor=monitor, progress=bar)
         self._warn_isolated(graph)
-        return {"embedding_": layout, "graph_": graph, "_a": a, "_b": b, "_output_metric": output_metric}
+        return {"embedding_": layout, "graph_": graph, "_a": a, "_b": b, "_output_metric": output_metric,
+                "loss_history_": None if monitor is None else monitor.loss_history(),
+                "n_epochs_run_": n_epochs if monitor is None or monitor.stopped_epoch is None else monitor.stopped_epoch}
+
+    def _monitor(self, graph, n_epochs, a, b, key):
+        if self.loss_report is None and not self.callbacks:
+            return None
+        from .loss import LossMonitor
+
+        every = 1 if self.loss_report == "epoch" else self.loss_report
+        return LossMonitor(graph, n_epochs, a=a, b=b, negative_sample_rate=self.negative_sample_rate,
+                           gamma=self.repulsion_strength, corrected=self.negative_sampling == "corrected",
+                           every=every, callbacks=self.callbacks or (), key=key, log=log)
 
     def _curve(self):
         if self.a is not None and self.b is not None:

@@ -20,13 +20,14 @@ UMAP_LEARN_DEFAULTS = dict(
     verbose=False, tqdm_kwds=None, unique=False, densmap=False, dens_lambda=2.0, dens_frac=0.3,
     dens_var_shift=0.1, output_dens=False, disconnection_distance=None, precomputed_knn=(None, None, None),
 )
+UMAPX_EXTRAS = dict(loss_report=None, callbacks=None, negative_sampling="umap")
 FAST = dict(n_epochs=50, random_state=0)
 
 
 def test_parameters_and_defaults_match_umap_learn():
     sig = inspect.signature(UMAP.__init__)
     defaults = {k: p.default for k, p in sig.parameters.items() if k != "self"}
-    assert defaults == UMAP_LEARN_DEFAULTS
+    assert defaults == {**UMAP_LEARN_DEFAULTS, **UMAPX_EXTRAS}
 
 
 def test_clone_and_repr():

@@ -68,3 +68,87 @@ def test_target_similarities_binarise_a_large_graph(small_graph):
     assert (target != target.T).nnz == 0
     big = sp.block_diag([G] * 20).tocsr()  # more points, same degrees: nu* -> 1 on every edge (eq. 15)
     assert target_similarities(big, 5).data.min() > target.data.min()
+
+
+def test_loss_report_records_every_epoch_and_matches_losses(digits):
+    from umapx import UMAP
+
+    X, _ = digits
+    model = UMAP(random_state=0, n_epochs=30, loss_report="epoch").fit(X[:600])
+    h = model.loss_history_
+    assert list(h["epoch"]) == list(range(1, 31))
+    final = losses(model.embedding_, model.graph_, model._a, model._b)
+    for name, value in final.items():
+        assert h[name][-1] == pytest.approx(value, rel=1e-9), name
+    # the sampled pairs' loss (eq. 11) follows the effective loss (eq. 12), not the purported one (004, Fig. 3)
+    assert np.allclose(h["actual"][5:], h["effective"][5:], rtol=0.15)
+    assert h["purported"][-1] > 5 * h["effective"][-1]
+    every5 = UMAP(random_state=0, n_epochs=30, loss_report=5).fit(X[:600])
+    assert list(every5.loss_history_["epoch"]) == [5, 10, 15, 20, 25, 30]
+    assert every5.embedding_.tobytes() == model.embedding_.tobytes()
+
+
+def test_negative_sampling_umap_is_the_default_bit_for_bit(digits):
+    from umapx import UMAP
+
+    X, _ = digits
+    base = UMAP(random_state=1, n_epochs=50).fit_transform(X)
+    same = UMAP(random_state=1, n_epochs=50, negative_sampling="umap", loss_report=7).fit_transform(X)
+    assert base.tobytes() == same.tobytes()
+
+
+@pytest.mark.parametrize("scheme", ["push_tail", "corrected"])
+def test_other_schemes_change_the_layout_deterministically(digits, scheme):
+    from umapx import UMAP
+
+    X, _ = digits
+    runs = [UMAP(random_state=1, n_epochs=50, n_jobs=n, negative_sampling=scheme).fit_transform(X[:800]) for n in (1, 2)]
+    base = UMAP(random_state=1, n_epochs=50).fit_transform(X[:800])
+    assert runs[0].tobytes() == runs[1].tobytes()
+    assert not np.array_equal(runs[0], base)
+
+
+def test_corrected_scheme_lowers_the_purported_loss(digits):
+    from umapx import UMAP
+
+    X, _ = digits
+    runs = {s: UMAP(random_state=0, negative_sampling=s, loss_report=50).fit(X) for s in ("umap", "corrected")}
+    h = {s: m.loss_history_ for s, m in runs.items()}
+    # eq. 18 gives kNN pairs their purported repulsion weight, so the purported loss ends lower
+    assert h["corrected"]["purported"][-1] < h["umap"]["purported"][-1]
+    # and the effective loss (eq. 18 for corrected) is what its sampled pairs follow
+    assert h["corrected"]["actual"][-1] == pytest.approx(h["corrected"]["effective"][-1], rel=0.15)
+
+
+def test_early_stopping_and_snapshots(digits):
+    from umapx import UMAP
+    from umapx.callbacks import EarlyStopping, EmbeddingSnapshots
+
+    X, _ = digits
+    stop, snaps = EarlyStopping(rel_tol=0.05, patience=5), EmbeddingSnapshots(every=2)
+    model = UMAP(random_state=0, n_epochs=200, callbacks=[stop, snaps]).fit(X[:600])
+    assert stop.stopped_epoch is not None and model.n_epochs_run_ == stop.stopped_epoch < 200
+    assert [e for e, _ in snaps.snapshots] == list(range(2, model.n_epochs_run_ + 1, 2))
+    assert snaps.snapshots[-1][1].shape == (600, 2)
+    seen = []
+
+    def reader(epoch, embedding, record):
+        seen.append(embedding.flags.writeable)
+
+    UMAP(random_state=0, n_epochs=3, callbacks=[reader]).fit(X[:300])
+    assert seen == [False, False, False]
+    assert UMAP(random_state=0, n_epochs=20).fit(X[:300]).n_epochs_run_ == 20
+
+
+def test_loss_and_callback_bad_input(digits):
+    from umapx import UMAP
+
+    X, _ = digits
+    with pytest.raises(ValueError, match="negative_sampling.*one of 'umap', 'push_tail', 'corrected'"):
+        UMAP(negative_sampling="tail").fit(X[:100])
+    with pytest.raises(ValueError, match="loss_report"):
+        UMAP(loss_report="always").fit(X[:100])
+    with pytest.raises(ValueError, match="loss_report and callbacks need output_metric='euclidean'"):
+        UMAP(loss_report=1, output_metric="manhattan").fit(X[:100])
+    with pytest.raises(ValueError, match="callbacks must be callables"):
+        UMAP(callbacks=[3]).fit(X[:100])
