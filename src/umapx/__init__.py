@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "UMAP": "umapx.umap",
+    "DensMAP": "umapx.umap",
 }
 
 __all__ = sorted(_EXPORTS)

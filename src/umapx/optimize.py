@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._random import uniform_int
+from .density import NO_TERMS, radius_grad
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
 
 _CLIP = 4.0
@@ -90,17 +91,20 @@ def _step(y, grad, coeff, step):
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
-              alpha, key, out_code, out_params, pull):
+              alpha, key, out_code, out_params, pull, dens_grad, dens_r, dens_phi_sum):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
 
     ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
     random rows of ``tail`` per sample. Counters ``next_sample``/``next_negative`` advance in place.
     When ``pull`` has a row per edge (a graph on ``head`` itself), the tail's attraction towards the
     head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
+    When ``dens_grad`` has a value per vertex, DensMAP's correlation term joins the attraction
+    (``density.DensityTerm.epoch_terms`` makes the three per-vertex arrays; euclidean output only).
     """
     n_heads, dim = head.shape
     n_tail = tail.shape[0]
     move_tails = pull.shape[0] > 0
+    densmap = dens_grad.shape[0] > 0
     n_chunks = (n_heads + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
         grad = np.empty(dim, dtype=np.float64)
@@ -109,8 +113,15 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
             for e in range(indptr[i], indptr[i + 1]):
                 if next_sample[e] > epoch:
                     continue
-                z = tail[tails[e]]
-                coeff = attract_coeff(_direction(out_code, z, y, out_params, grad), a, b)  # d is symmetric
+                j = tails[e]
+                z = tail[j]
+                d2 = _direction(out_code, z, y, out_params, grad)
+                coeff = attract_coeff(d2, a, b)  # d is symmetric
+                if densmap and d2 > 0.0:
+                    # -lam Corr moves y by lam dCorr/dd^2 * 2 (y - z), through r_i and r_j (002 eqs. 34-35); edges
+                    # (i, j) and (j, i) each carry half of it, times eps[e] as each is sampled once per eps[e] epochs
+                    coeff += eps[e] * (dens_grad[i] * radius_grad(d2, a, b, dens_r[i], dens_phi_sum[i])
+                                       + dens_grad[j] * radius_grad(d2, a, b, dens_r[j], dens_phi_sum[j]))
                 if move_tails:
                     for k in range(dim):
                         pull[e, k] = alpha * _clip(coeff * grad[k])
@@ -156,13 +167,16 @@ def reverse_edges(graph):
 
 
 def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, gamma=1.0,
-                    learning_rate=1.0, negative_sample_rate=5.0, progress=None):
+                    learning_rate=1.0, negative_sample_rate=5.0, density=None, progress=None):
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
     ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
     the graph is the symmetric fuzzy set of ``head`` itself: tails are read from a per-epoch snapshot
-    and both ends of a sampled edge move, as in umap-learn.
+    and both ends of a sampled edge move, as in umap-learn. ``density`` (a ``density.DensityTerm``
+    whose radii come from ``prune(graph, n_epochs)``) adds DensMAP's term; it needs that own graph.
     """
+    if density is not None and tail is not None:
+        raise ValueError("the DensMAP term needs the graph of head itself (no tail).")
     if n_epochs == 0 or graph.nnz == 0:
         return head
     graph = prune(graph, n_epochs)
@@ -176,12 +190,16 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
     pull = np.zeros((graph.nnz if own else 0, head.shape[1]), dtype=np.float32)
     reverse = reverse_edges(graph) if own else None
     indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
+    edge_scale = float(graph.data.sum() / graph.data.max())
     for epoch in range(n_epochs):
         if own:
             snapshot[:] = head
         alpha = learning_rate * (1.0 - epoch / n_epochs)
+        dens = NO_TERMS
+        if density is not None and density.active(epoch, n_epochs):
+            dens = density.epoch_terms(snapshot, indptr, tails, a, b, edge_scale)
         sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
-                  alpha, key, output_metric.code, output_metric.params, pull)
+                  alpha, key, output_metric.code, output_metric.params, pull, *dens)
         if own:
             apply_pulls(head, indptr, reverse, pull)
         if progress is not None:

@@ -1,6 +1,7 @@
 """The UMAP estimator: validates, then runs the stages neighbours -> graph -> init -> optimise."""
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 import warnings
@@ -13,8 +14,9 @@ from . import graph as fuzzy
 from ._random import as_generator, seed_key
 from ._threads import thread_limit
 from ._validation import ARRAY, DICT, NONE, Interval, Kind, Options, ParamsMixin, check_array, check_labels, check_params
-from .metrics import METRICS, resolve_metric, resolve_output_metric
-from .optimize import default_n_epochs, find_ab_params, optimize_layout
+from .density import DensityTerm, log_radii, radius_stats, standardise
+from .metrics import ALIASES, METRICS, resolve_metric, resolve_output_metric
+from .optimize import default_n_epochs, find_ab_params, optimize_layout, prune
 
 log = logging.getLogger("umapx")
 
@@ -69,6 +71,10 @@ class UMAP(ParamsMixin):
 
     Seeded runs (``random_state`` set) are bit-identical across runs and across ``n_jobs``, and still
     use every thread given. See umap-learn's documentation for the meaning of each parameter.
+
+    ``densmap=True`` adds DensMAP's density term (see ``DensMAP``). With ``densmap`` or ``output_dens``
+    the fitted ``rad_orig_`` holds the data's log local radii (NaN for a point without graph edges),
+    and with ``output_dens`` ``rad_emb_`` holds the embedding's; otherwise they are None.
     """
 
     def __init__(self, n_neighbors=15, n_components=2, metric="euclidean", metric_kwds=None,
@@ -126,8 +132,9 @@ class UMAP(ParamsMixin):
         check_params(type(self).__name__, self.get_params(), _CONSTRAINTS)
         if self.min_dist > self.spread:
             raise ValueError(f"min_dist ({self.min_dist}) must not exceed spread ({self.spread}).")
-        if self.densmap or self.output_dens:
-            raise NotImplementedError("densmap=True and output_dens=True are not implemented in umapx yet.")
+        if (self.densmap or self.output_dens) and ALIASES.get(self.output_metric, self.output_metric) != "euclidean":
+            raise ValueError(f"densmap and output_dens need output_metric='euclidean' (the local radii are "
+                             f"euclidean); got output_metric={self.output_metric!r}.")
 
     def _check_input(self, X):
         precomputed = isinstance(self.metric, str) and self.metric == "precomputed"
@@ -175,14 +182,17 @@ class UMAP(ParamsMixin):
         with _logging(self.verbose), thread_limit(self.n_jobs) as threads:
             fitted = self._fit_embedding(X, y, init, threads)
         if unique_inverse is not None:
-            fitted["embedding_"] = fitted["embedding_"][unique_inverse]
+            for name in ("embedding_", "rad_orig_", "rad_emb_"):
+                if fitted[name] is not None:
+                    fitted[name] = fitted[name][unique_inverse]
         fitted["_unique_inverse"] = unique_inverse
         self.__dict__.update(fitted)
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit and return ``embedding_``."""
-        return self.fit(X, y).embedding_
+        """Fit and return ``embedding_``, or ``(embedding_, rad_orig_, rad_emb_)`` with ``output_dens=True``."""
+        self.fit(X, y)
+        return (self.embedding_, self.rad_orig_, self.rad_emb_) if self.output_dens else self.embedding_
 
     def _fit_embedding(self, X, y, init, threads):
         """Run the stages; returns the fitted attributes, so a failure leaves a fitted model as it was."""
@@ -207,18 +217,32 @@ class UMAP(ParamsMixin):
                 graph = self._supervise(graph, y, threads, key)
         a, b = (self.a, self.b) if self.a is not None and self.b is not None else find_ab_params(self.spread, self.min_dist)
         n_epochs = self.n_epochs if self.n_epochs is not None else default_n_epochs(n)
+        graph_dists = fuzzy.knn_distance_graph(idx, dist)
+        rad_orig = rad_mean = rad_std = density = None
+        if self.densmap or self.output_dens:
+            # data radii on the edges the layout optimises: the graph pruned as optimize_layout prunes it (002 eq. 30)
+            rad_orig = log_radii(prune(graph, n_epochs) if n_epochs else graph, graph_dists)
+            rad_mean, rad_std = radius_stats(rad_orig)
+        if self.densmap:
+            density = DensityTerm(standardise(rad_orig, rad_mean, rad_std), self.dens_lambda, self.dens_frac,
+                                  self.dens_var_shift)
         with _stage("initialisation"):
             layout = self._initialise(graph, None if metric.name == "precomputed" else X, init, rng)
         with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs", "layout") as bar:
             layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
                                      output_metric=output_metric, gamma=self.repulsion_strength,
                                      learning_rate=self.learning_rate,
-                                     negative_sample_rate=self.negative_sample_rate, progress=bar)
+                                     negative_sample_rate=self.negative_sample_rate, density=density, progress=bar)
         self._warn_isolated(graph)
-        return {"embedding_": layout, "graph_": graph, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
+        rad_emb = None
+        if self.output_dens:
+            with _stage("embedding radii"):
+                rad_emb = self._embedding_radii(layout, k, key, threads)
+        return {"embedding_": layout, "graph_": graph, "graph_dists_": graph_dists,
                 "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
                 "_a": a, "_b": b, "_n_neighbors": k, "_metric": metric, "_output_metric": output_metric,
-                "n_features_in_": X.shape[1], "_raw_data": X}
+                "n_features_in_": X.shape[1], "_raw_data": X, "rad_orig_": rad_orig, "rad_emb_": rad_emb,
+                "_rad_orig_mean": rad_mean, "_rad_orig_std": rad_std}
 
     @property
     def a_(self):
@@ -278,6 +302,17 @@ class UMAP(ParamsMixin):
             layout = INIT_SCALE * (layout - low) / np.where(high > low, high - low, 1.0)
         return np.ascontiguousarray(layout, dtype=np.float32)
 
+    def _embedding_radii(self, layout, k, key, threads):
+        """Log local radii of the embedding on its own euclidean kNN fuzzy graph, as umap-learn's
+        ``rad_emb_`` (002 eq. 30 applied to the embedding; squared distances, like ``rad_orig_``)."""
+        from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
+
+        euclidean = resolve_metric("euclidean", None, layout.shape[1])
+        idx, dist = nearest_neighbors(layout, k, euclidean, approximate=layout.shape[0] > EXACT_MAX_SAMPLES,
+                                      random_state=self.random_state, seed=key, n_jobs=threads)
+        emb_graph, _, _ = fuzzy.fuzzy_simplicial_set(idx, dist)
+        return log_radii(emb_graph, fuzzy.knn_distance_graph(idx, dist))
+
     def _warn_isolated(self, graph):
         degree = np.diff(graph.indptr)
         isolated = np.nonzero(degree == 0)[0]
@@ -295,6 +330,31 @@ class UMAP(ParamsMixin):
         kwds = {"desc": desc, "unit": unit, **(self.tqdm_kwds or {})}
         with tqdm(total=total, **kwds) as bar:
             yield bar
+
+
+def _with_defaults(signature, **defaults):
+    """``signature`` with new defaults for the named parameters."""
+    return signature.replace(parameters=[p.replace(default=defaults.get(p.name, p.default))
+                                         for p in signature.parameters.values()])
+
+
+_DENSMAP_SIGNATURE = _with_defaults(inspect.signature(UMAP.__init__), densmap=True)
+
+
+class DensMAP(UMAP):
+    """UMAP with ``densmap=True`` by default: keeps the data's relative local densities (Narayan et al. 2021).
+
+    Same parameters as ``UMAP``; ``dens_lambda`` weighs the density term, ``dens_frac`` is the final
+    fraction of epochs it acts in, and ``output_dens=True`` makes ``fit_transform`` also return the
+    log local radii ``rad_orig_`` and ``rad_emb_``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        bound = _DENSMAP_SIGNATURE.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        super().__init__(*bound.args[1:], **bound.kwargs)
+
+    __init__.__signature__ = _DENSMAP_SIGNATURE
 
 
 def _check_precomputed_knn(knn_idx, knn_dist, n, k):
