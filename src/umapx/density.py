@@ -5,8 +5,10 @@ membership: mu in the data (002 eq. 30), phi = 1 / (1 + a d^2b) in the embedding
 DensMAP adds -lambda Corr(r_emb, R) to UMAP's loss (002 eqs. 33-34), with R the standardised
 data radii, in the last ``frac`` of the epochs. Each such epoch starts with a pass in which every
 vertex sums over its own CSR row in the epoch's snapshot (no shared accumulators, so the result is
-the same on any number of threads); the SGD kernel then adds the correlation's gradient to the
-attraction of every sampled edge (002 eq. 35).
+the same on any number of threads); in the SGD kernel each vertex then steps along the correlation's
+gradient, a sum over its own edges (002 eq. 35), one sampled edge at a time. Only the head moves
+for it: the tail of an edge takes its own share from its own row, so no stale pull carries the
+term (with pulls, its large clipped steps overshoot and blur the clusters).
 """
 from __future__ import annotations
 

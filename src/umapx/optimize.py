@@ -31,8 +31,9 @@ def find_ab_params(spread, min_dist):
     return float(a), float(b)
 
 
-def default_n_epochs(n_samples):
-    return 500 if n_samples <= 10_000 else 200
+def default_n_epochs(n_samples, densmap=False):
+    """umap-learn's defaults: 500 epochs up to 10,000 samples, else 200; 200 more for DensMAP."""
+    return (500 if n_samples <= 10_000 else 200) + (200 if densmap else 0)
 
 
 def epochs_per_sample(weights):
@@ -98,8 +99,9 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     random rows of ``tail`` per sample. Counters ``next_sample``/``next_negative`` advance in place.
     When ``pull`` has a row per edge (a graph on ``head`` itself), the tail's attraction towards the
     head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
-    When ``dens_grad`` has a value per vertex, DensMAP's correlation term joins the attraction
-    (``density.DensityTerm.epoch_terms`` makes the three per-vertex arrays; euclidean output only).
+    When ``dens_grad`` has a value per vertex, each head also steps along DensMAP's correlation
+    gradient over its due edges (``density.DensityTerm.epoch_terms`` makes the three per-vertex
+    arrays; euclidean output only).
     """
     n_heads, dim = head.shape
     n_tail = tail.shape[0]
@@ -117,16 +119,18 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                 z = tail[j]
                 d2 = _direction(out_code, z, y, out_params, grad)
                 coeff = attract_coeff(d2, a, b)  # d is symmetric
-                if densmap and d2 > 0.0:
-                    # -lam Corr moves y by lam dCorr/dd^2 * 2 (y - z), through r_i and r_j (002 eqs. 34-35); edges
-                    # (i, j) and (j, i) each carry half of it, times eps[e] as each is sampled once per eps[e] epochs
-                    coeff += eps[e] * (dens_grad[i] * radius_grad(d2, a, b, dens_r[i], dens_phi_sum[i])
-                                       + dens_grad[j] * radius_grad(d2, a, b, dens_r[j], dens_phi_sum[j]))
                 if move_tails:
                     for k in range(dim):
                         pull[e, k] = alpha * _clip(coeff * grad[k])
                 _direction(out_code, y, z, out_params, grad)
                 _step(y, grad, coeff, alpha)
+                if densmap and d2 > 0.0:
+                    # -lam Corr moves y_i by lam dCorr/dy_i = sum over i's edges of 2 (g_i dr_i/dd^2 + g_j dr_j/dd^2)
+                    # (y_i - y_j) (002 eqs. 34-35), so each vertex takes it from its own row (no pull), eps[e] times
+                    # per sample as edge e is sampled once per eps[e] epochs; clipped apart from the attraction
+                    dr = (dens_grad[i] * radius_grad(d2, a, b, dens_r[i], dens_phi_sum[i])
+                          + dens_grad[j] * radius_grad(d2, a, b, dens_r[j], dens_phi_sum[j]))
+                    _step(y, grad, 2.0 * eps[e] * dr, alpha)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:

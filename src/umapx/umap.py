@@ -216,7 +216,7 @@ class UMAP(ParamsMixin):
             if y is not None:
                 graph = self._supervise(graph, y, threads, key)
         a, b = (self.a, self.b) if self.a is not None and self.b is not None else find_ab_params(self.spread, self.min_dist)
-        n_epochs = self.n_epochs if self.n_epochs is not None else default_n_epochs(n)
+        n_epochs = self.n_epochs if self.n_epochs is not None else default_n_epochs(n, self.densmap)
         graph_dists = fuzzy.knn_distance_graph(idx, dist)
         rad_orig = rad_mean = rad_std = density = None
         if self.densmap or self.output_dens:
