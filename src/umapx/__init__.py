@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "UMAP": "umapx.umap",
+    "DensMAP": "umapx.umap",
     "NotFittedError": "umapx.umap",
     "load": "umapx.io",
 }

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._random import hash_pairs, uniform_float, uniform_int
+from .density import NO_TERMS, radius_grad
 from .loss import attraction_loss, repulsion_loss
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
 
@@ -33,8 +34,9 @@ def find_ab_params(spread, min_dist):
     return float(a), float(b)
 
 
-def default_n_epochs(n_samples):
-    return 500 if n_samples <= 10_000 else 200
+def default_n_epochs(n_samples, densmap=False):
+    """umap-learn's defaults: 500 epochs up to 10,000 samples, else 200; 200 more for DensMAP."""
+    return (500 if n_samples <= 10_000 else 200) + (200 if densmap else 0)
 
 
 def epochs_per_sample(weights, w_max):
@@ -101,7 +103,7 @@ def _repel(y, z, grad, a, b, gamma, alpha, scale, out_code, out_params, track):
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
-              alpha, key, edge_id, out_code, out_params, pull, scheme, loss):
+              alpha, key, edge_id, out_code, out_params, pull, scheme, density, loss):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
 
     ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
@@ -111,14 +113,18 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
     ``scheme`` = (kNN repulsion probability per edge, cumulative pusher weights, push scale per
     head) switches on the corrected and push_tail negative sampling (see ``sampling_scheme``); empty
-    arrays leave umap-learn's scheme. When ``loss`` has a row per head, the attractive and
-    repulsive losses of the pairs sampled (004 eq. 11) are added to it.
+    arrays leave umap-learn's scheme. ``density`` = (g, r, phi_sum) of the heads and of the tails
+    (``density.DensityTerm.epoch_terms``; empty when off) adds DensMAP's correlation gradient, which
+    each head takes over its own due edges (euclidean output only). When ``loss`` has a row per
+    head, the attractive and repulsive losses of the pairs sampled (004 eq. 11) are added to it.
     """
     n_heads, dim = head.shape
     n_tail = tail.shape[0]
     move_tails = pull.shape[0] > 0
     knn_repulsion, pushers, push_scale = scheme
     corrected, push_tail, track = knn_repulsion.shape[0] > 0, pushers.shape[0] > 0, loss.shape[0] > 0
+    g_head, r_head, phi_head, g_tail, r_tail, phi_tail = density
+    densmap = g_head.shape[0] > 0
     n_chunks = (n_heads + _CHUNK - 1) // _CHUNK
     for c in numba.prange(n_chunks):
         grad = np.empty(dim, dtype=np.float64)
@@ -130,7 +136,8 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                     repulsion += _repel(y, tail[tails[e]], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
                 if next_sample[e] > epoch:
                     continue
-                z = tail[tails[e]]
+                j = tails[e]
+                z = tail[j]
                 d2 = _direction(out_code, z, y, out_params, grad)  # d is symmetric
                 coeff = attract_coeff(d2, a, b)
                 if track:
@@ -140,6 +147,13 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                         pull[e, k] = alpha * _clip(coeff * grad[k])
                 _direction(out_code, y, z, out_params, grad)
                 _step(y, grad, coeff, alpha)
+                if densmap and d2 > 0.0:
+                    # -lam Corr moves y_i by lam dCorr/dy_i = sum over i's edges of 2 (g_i dr_i/dd^2 + g_j dr_j/dd^2)
+                    # (y_i - y_j) (002 eqs. 34-35), so each vertex takes it from its own row (no pull), eps[e] times
+                    # per sample as edge e is sampled once per eps[e] epochs; clipped apart from the attraction
+                    dr = (g_head[i] * radius_grad(d2, a, b, r_head[i], phi_head[i])
+                          + g_tail[j] * radius_grad(d2, a, b, r_tail[j], phi_tail[j]))
+                    _step(y, grad, 2.0 * eps[e] * dr, alpha)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:
@@ -150,9 +164,9 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                         repulsion += _repel(y, tail[k], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
                     if push_tail:
                         u = uniform_float(key, epoch, edge_id[e], _PUSHER_DRAW + s) * pushers[-1]
-                        j = np.searchsorted(pushers, u, side="right") - 1
-                        if j != i:
-                            _repel(y, tail[j], grad, a, b, gamma, alpha, push_scale[i], out_code, out_params, False)
+                        pusher = np.searchsorted(pushers, u, side="right") - 1
+                        if pusher != i:
+                            _repel(y, tail[pusher], grad, a, b, gamma, alpha, push_scale[i], out_code, out_params, False)
                 next_negative[e] += n_neg * eps[e] / neg_rate
             if track:
                 loss[i, 0] += attraction
@@ -216,7 +230,7 @@ def sampling_scheme(graph, name, negative_sample_rate, w_max):
 
 def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, rows=None, row_keys=None,
                     gamma=1.0, learning_rate=1.0, negative_sample_rate=5.0, negative_sampling="umap",
-                    monitor=None, progress=None):
+                    density=None, monitor=None, progress=None):
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
     ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
@@ -230,9 +244,12 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
     (optional, one per head) replace edge positions in the negative-sampling hash, so that a head's
     samples depend on the head, not on its position among the heads.
 
-    ``negative_sampling`` (see ``sampling_scheme``) and ``monitor`` (a ``loss.LossMonitor``, which
-    can stop the run early) apply to the own graph only.
+    ``negative_sampling`` (see ``sampling_scheme``), ``density`` (a ``density.DensityTerm`` whose
+    radii come from ``prune(graph, n_epochs, max)``: DensMAP's term) and ``monitor`` (a
+    ``loss.LossMonitor``, which can stop the run early) apply to the own graph only.
     """
+    if density is not None and tail is not None:
+        raise ValueError("the DensMAP term needs the graph of head itself (no tail).")
     if n_epochs == 0 or graph.nnz == 0:
         return head
     own = tail is None
@@ -252,14 +269,18 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
     else:
         edge_id = hash_pairs(np.repeat(row_keys, np.diff(indptr)), tails)
     scheme = sampling_scheme(graph, negative_sampling if own else "umap", rate, w_max)
+    edge_scale = float(graph.data.sum() / graph.data.max())
     for epoch in range(n_epochs):
         if own:
             snapshot[:] = head
         alpha = learning_rate * (1.0 - epoch / n_epochs)
         track = own and monitor is not None and monitor.due(epoch + 1)
         loss = np.zeros((head.shape[0] if track else 0, 2))
+        dens = NO_TERMS
+        if density is not None and density.active(epoch, n_epochs):
+            dens = density.epoch_terms(snapshot, indptr, tails, a, b, edge_scale)
         sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
-                  alpha, key, edge_id, output_metric.code, output_metric.params, pull, scheme, loss)
+                  alpha, key, edge_id, output_metric.code, output_metric.params, pull, scheme, dens, loss)
         if own:
             apply_pulls(head, indptr, reverse, pull)
         elif rows is not None:

@@ -1,6 +1,7 @@
 """The UMAP estimator: validates, then runs the stages neighbours -> graph -> init -> optimise."""
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 import warnings
@@ -13,8 +14,9 @@ from . import graph as fuzzy
 from ._random import as_generator, hash_rows, seed_key
 from ._threads import thread_limit
 from ._validation import ARRAY, DICT, NONE, Interval, Kind, Options, ParamsMixin, check_array, check_labels, check_params
-from .metrics import METRICS, OUTPUT_METRICS, resolve_metric, resolve_output_metric
-from .optimize import NEGATIVE_SAMPLING, default_n_epochs, find_ab_params, optimize_layout
+from .density import DensityTerm, log_radii, radius_stats, standardise
+from .metrics import ALIASES, METRICS, OUTPUT_METRICS, resolve_metric, resolve_output_metric
+from .optimize import NEGATIVE_SAMPLING, default_n_epochs, find_ab_params, optimize_layout, prune
 
 log = logging.getLogger("umapx")
 
@@ -76,6 +78,10 @@ class UMAP(ParamsMixin):
 
     Seeded runs (``random_state`` set) are bit-identical across runs and across ``n_jobs``, and still
     use every thread given. See umap-learn's documentation for the meaning of each parameter.
+
+    ``densmap=True`` adds DensMAP's density term (see ``DensMAP``). With ``densmap`` or ``output_dens``
+    the fitted ``rad_orig_`` holds the data's log local radii (NaN for a point without graph edges),
+    and with ``output_dens`` ``rad_emb_`` holds the embedding's; otherwise they are None.
     Beyond umap-learn (after Damrich & Hamprecht, "On UMAP's true loss function"):
 
     - ``loss_report``: None, ``"epoch"`` or k: record every (k-th) epoch's purported loss, the
@@ -146,8 +152,9 @@ class UMAP(ParamsMixin):
         check_params(type(self).__name__, self.get_params(), _CONSTRAINTS)
         if self.min_dist > self.spread:
             raise ValueError(f"min_dist ({self.min_dist}) must not exceed spread ({self.spread}).")
-        if self.densmap or self.output_dens:
-            raise NotImplementedError("densmap=True and output_dens=True are not implemented in umapx yet.")
+        if (self.densmap or self.output_dens) and ALIASES.get(self.output_metric, self.output_metric) != "euclidean":
+            raise ValueError(f"densmap and output_dens need output_metric='euclidean' (the local radii are "
+                             f"euclidean); got output_metric={self.output_metric!r}.")
         if (self.loss_report is not None or self.callbacks) and self.output_metric not in ("euclidean", "l2"):
             raise ValueError(f"loss_report and callbacks need output_metric='euclidean'; got {self.output_metric!r}.")
         if self.callbacks and not all(callable(cb) for cb in self.callbacks):
@@ -199,14 +206,17 @@ class UMAP(ParamsMixin):
         with _logging(self.verbose), thread_limit(self.n_jobs) as threads:
             fitted = self._fit_embedding(X, y, init, threads)
         if unique_inverse is not None:
-            fitted["embedding_"] = fitted["embedding_"][unique_inverse]
+            for name in ("embedding_", "rad_orig_", "rad_emb_"):
+                if fitted[name] is not None:
+                    fitted[name] = fitted[name][unique_inverse]
         fitted["_unique_inverse"] = unique_inverse
         self.__dict__.update(fitted)
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit and return ``embedding_``."""
-        return self.fit(X, y).embedding_
+        """Fit and return ``embedding_``, or ``(embedding_, rad_orig_, rad_emb_)`` with ``output_dens=True``."""
+        self.fit(X, y)
+        return (self.embedding_, self.rad_orig_, self.rad_emb_) if self.output_dens else self.embedding_
 
     def _fit_embedding(self, X, y, init, threads):
         """Run the stages; returns the fitted attributes, so a failure leaves a fitted model as it was."""
@@ -229,17 +239,27 @@ class UMAP(ParamsMixin):
                 idx, dist, set_op_mix_ratio=self.set_op_mix_ratio, local_connectivity=self.local_connectivity)
             if y is not None:
                 graph = self._supervise(graph, y, threads, key)
+        graph_dists = fuzzy.knn_distance_graph(idx, dist)
         fitted = self._embed_graph(graph, None if metric.name == "precomputed" else X, init, rng, key, threads,
-                                   output_metric)
-        return {**fitted, "graph_dists_": fuzzy.knn_distance_graph(idx, dist),
+                                   output_metric, graph_dists)
+        return {**fitted, "graph_dists_": graph_dists,
                 "_knn_indices": knn_idx, "_knn_dists": knn_dist, "_sigmas": sigmas, "_rhos": rhos,
                 "_knn_mean": fuzzy.mean_distance(dist), "_n_neighbors": k, "_metric": metric,
                 "n_features_in_": X.shape[1], "_raw_data": X, "_hnsw": hnsw, "_supervised": y is not None}
 
-    def _embed_graph(self, graph, X, init, rng, key, threads, output_metric):
-        """Initialise and optimise a layout of ``graph``; returns the fitted attributes it sets."""
+    def _embed_graph(self, graph, X, init, rng, key, threads, output_metric, graph_dists=None):
+        """Initialise and optimise a layout of ``graph``; returns the fitted attributes it sets.
+        DensMAP's radii need ``graph_dists``, the data distances of the graph's edges."""
         a, b = self._curve()
         n_epochs = self._fit_epochs(graph.shape[0])
+        rad_orig = rad_mean = rad_std = density = None
+        if (self.densmap or self.output_dens) and graph_dists is not None:
+            # data radii on the edges the layout optimises: the graph pruned as optimize_layout prunes it (002 eq. 30)
+            rad_orig = log_radii(prune(graph, n_epochs, graph.data.max()) if n_epochs else graph, graph_dists)
+            rad_mean, rad_std = radius_stats(rad_orig)
+        if self.densmap and rad_orig is not None:
+            density = DensityTerm(standardise(rad_orig, rad_mean, rad_std), self.dens_lambda, self.dens_frac,
+                                  self.dens_var_shift)
         with _stage("initialisation"):
             layout = self._initialise(graph, X, init, rng)
         monitor = self._monitor(graph, n_epochs, a, b, key)
@@ -247,9 +267,15 @@ class UMAP(ParamsMixin):
             layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
                                      output_metric=output_metric, gamma=self.repulsion_strength,
                                      learning_rate=self.learning_rate, negative_sample_rate=self.negative_sample_rate,
-                                     negative_sampling=self.negative_sampling, monitor=monitor, progress=bar)
+                                     negative_sampling=self.negative_sampling, density=density, monitor=monitor,
+                                     progress=bar)
         self._warn_isolated(graph)
+        rad_emb = None
+        if self.output_dens and rad_orig is not None:
+            with _stage("embedding radii"):
+                rad_emb = self._embedding_radii(layout, int(min(self.n_neighbors, graph.shape[0] - 1)), key, threads)
         return {"embedding_": layout, "graph_": graph, "_a": a, "_b": b, "_output_metric": output_metric,
+                "rad_orig_": rad_orig, "rad_emb_": rad_emb, "_rad_orig_mean": rad_mean, "_rad_orig_std": rad_std,
                 "loss_history_": None if monitor is None else monitor.loss_history(),
                 "n_epochs_run_": n_epochs if monitor is None or monitor.stopped_epoch is None else monitor.stopped_epoch}
 
@@ -269,7 +295,7 @@ class UMAP(ParamsMixin):
         return find_ab_params(self.spread, self.min_dist)
 
     def _fit_epochs(self, n):
-        return self.n_epochs if self.n_epochs is not None else default_n_epochs(n)
+        return self.n_epochs if self.n_epochs is not None else default_n_epochs(n, self.densmap)
 
     @property
     def a_(self):
@@ -536,6 +562,17 @@ class UMAP(ParamsMixin):
             layout = INIT_SCALE * (layout - low) / np.where(high > low, high - low, 1.0)
         return np.ascontiguousarray(layout, dtype=np.float32)
 
+    def _embedding_radii(self, layout, k, key, threads):
+        """Log local radii of the embedding on its own euclidean kNN fuzzy graph, as umap-learn's
+        ``rad_emb_`` (002 eq. 30 applied to the embedding; squared distances, like ``rad_orig_``)."""
+        from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
+
+        euclidean = resolve_metric("euclidean", None, layout.shape[1])
+        idx, dist = nearest_neighbors(layout, k, euclidean, approximate=layout.shape[0] > EXACT_MAX_SAMPLES,
+                                      random_state=self.random_state, seed=key, n_jobs=threads)
+        emb_graph, _, _ = fuzzy.fuzzy_simplicial_set(idx, dist)
+        return log_radii(emb_graph, fuzzy.knn_distance_graph(idx, dist))
+
     def _warn_isolated(self, graph):
         degree = np.diff(graph.indptr)
         isolated = np.nonzero(degree == 0)[0]
@@ -553,6 +590,31 @@ class UMAP(ParamsMixin):
         kwds = {"desc": desc, "unit": unit, **(self.tqdm_kwds or {})}
         with tqdm(total=total, **kwds) as bar:
             yield bar
+
+
+def _with_defaults(signature, **defaults):
+    """``signature`` with new defaults for the named parameters."""
+    return signature.replace(parameters=[p.replace(default=defaults.get(p.name, p.default))
+                                         for p in signature.parameters.values()])
+
+
+_DENSMAP_SIGNATURE = _with_defaults(inspect.signature(UMAP.__init__), densmap=True)
+
+
+class DensMAP(UMAP):
+    """UMAP with ``densmap=True`` by default: keeps the data's relative local densities (Narayan et al. 2021).
+
+    Same parameters as ``UMAP``; ``dens_lambda`` weighs the density term, ``dens_frac`` is the final
+    fraction of epochs it acts in, and ``output_dens=True`` makes ``fit_transform`` also return the
+    log local radii ``rad_orig_`` and ``rad_emb_``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        bound = _DENSMAP_SIGNATURE.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        super().__init__(*bound.args[1:], **bound.kwargs)
+
+    __init__.__signature__ = _DENSMAP_SIGNATURE
 
 
 def _check_precomputed_knn(knn_idx, knn_dist, n, k):

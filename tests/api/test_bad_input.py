@@ -80,9 +80,29 @@ def test_y_of_wrong_length(X):
         UMAP(**FAST).fit(X, np.zeros(59))
 
 
-def test_densmap_not_yet(X):
-    with pytest.raises(NotImplementedError, match="densmap"):
-        UMAP(densmap=True, **FAST).fit(X)
+@pytest.mark.parametrize("params, match", [
+    (dict(dens_lambda=-0.5), r"'dens_lambda' parameter of UMAP must be a number in \[0, inf\]; got -0.5"),
+    (dict(dens_frac=1.5), r"'dens_frac' parameter of UMAP must be a number in \[0, 1\]; got 1.5"),
+    (dict(dens_frac=-0.1), r"'dens_frac' parameter of UMAP must be a number in \[0, 1\]"),
+    (dict(dens_var_shift=-1.0), r"'dens_var_shift' parameter of UMAP must be a number in \[0, inf\]"),
+    (dict(output_metric="manhattan"), r"densmap and output_dens need output_metric='euclidean'.*'manhattan'"),
+])
+def test_bad_densmap_params(X, params, match):
+    with pytest.raises(ValueError, match=match):
+        UMAP(densmap=True, **{**FAST, **params}).fit(X)
+
+
+def test_output_dens_needs_euclidean_output(X):
+    with pytest.raises(ValueError, match=r"output_dens need output_metric='euclidean'.*'hyperboloid'"):
+        UMAP(output_dens=True, output_metric="hyperboloid", **FAST).fit(X)
+    assert UMAP(output_dens=True, output_metric="l2", **FAST).fit(X).rad_emb_.shape == (60,)
+
+
+def test_densmap_class_names_itself_in_errors(X):
+    from umapx import DensMAP
+
+    with pytest.raises(ValueError, match="'dens_lambda' parameter of DensMAP"):
+        DensMAP(dens_lambda=-1.0, **FAST).fit(X)
 
 
 def test_precomputed_knn_of_wrong_shape(X):

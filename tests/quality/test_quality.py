@@ -1,4 +1,5 @@
-"""Quality floors on real data (issue 3): trustworthiness and kNN accuracy of the embedding."""
+"""Quality floors on real data (issue 3): trustworthiness and kNN accuracy of the embedding; DensMAP keeps
+local density at little cost in accuracy (issue 7)."""
 import pytest
 
 from umapx import UMAP
@@ -40,3 +41,29 @@ def test_semi_supervised_uses_the_labels_it_has(real_data):
     plain = UMAP(random_state=0).fit_transform(X)
     semi = UMAP(random_state=0).fit_transform(X, partial)
     assert knn_accuracy(semi, y, k=10) > knn_accuracy(plain, y, k=10) + 0.05
+
+
+def _density_and_accuracy(X, y, seeds, **params):
+    """Pearson correlation of rad_orig_ and rad_emb_, and 10-NN accuracy of the embedding, each averaged over seeds."""
+    import numpy as np
+
+    runs = [UMAP(random_state=seed, output_dens=True, **params).fit_transform(X) for seed in seeds]
+    return (np.mean([np.corrcoef(rad_orig, rad_emb)[0, 1] for _, rad_orig, rad_emb in runs]),
+            np.mean([knn_accuracy(emb, y, k=10) for emb, _, _ in runs]))
+
+
+def _check_densmap_keeps_density(X, y, seeds):
+    plain_corr, plain_acc = _density_and_accuracy(X, y, seeds)
+    dens = {lam: _density_and_accuracy(X, y, seeds, densmap=True, dens_lambda=lam) for lam in (0.1, 2.0, 5.0)}
+    assert plain_corr < dens[0.1][0] < dens[2.0][0] < dens[5.0][0]
+    assert dens[2.0][0] >= plain_corr + 0.3
+    assert dens[2.0][1] >= plain_acc - 0.03
+
+
+def test_densmap_keeps_local_density(digits):
+    _check_densmap_keeps_density(*digits, seeds=(0, 1))
+
+
+@pytest.mark.slow
+def test_densmap_keeps_local_density_on_mnist(real_data):
+    _check_densmap_keeps_density(*real_data("mnist_test"), seeds=(0,))

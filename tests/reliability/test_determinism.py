@@ -12,6 +12,13 @@ def test_bit_identical_for_one_and_two_threads(digits):
     assert all(r.tobytes() == runs[0].tobytes() for r in runs[1:])
 
 
+def test_densmap_bit_identical_for_one_and_two_threads(digits):
+    X, _ = digits
+    runs = [UMAP(densmap=True, output_dens=True, dens_frac=0.5, random_state=7, n_jobs=n, n_epochs=100).fit_transform(X)
+            for n in (1, 2, 2, 1)]
+    assert all(a.tobytes() == b.tobytes() for run in runs[1:] for a, b in zip(run, runs[0]))
+
+
 def test_bit_identical_on_approximate_path(real_data):
     X, _ = real_data("letter")
     X = X[:6000]

@@ -1,0 +1,110 @@
+"""DensMAP: local radii and the gradient of their correlation (Narayan et al. 2021; 002 section 6).
+
+The log local radius of a point is the log of its neighbours' mean squared distance, weighted by
+membership: mu in the data (002 eq. 30), phi = 1 / (1 + a d^2b) in the embedding (002 eq. 31).
+DensMAP adds -lambda Corr(r_emb, R) to UMAP's loss (002 eqs. 33-34), with R the standardised
+data radii, in the last ``frac`` of the epochs. Each such epoch starts with a pass in which every
+vertex sums over its own CSR row in the epoch's snapshot (no shared accumulators, so the result is
+the same on any number of threads); in the SGD kernel each vertex then steps along the correlation's
+gradient, a sum over its own edges (002 eq. 35), one sampled edge at a time. Only the head moves
+for it: the tail of an edge takes its own share from its own row, so no stale pull carries the
+term (with pulls, its large clipped steps overshoot and blur the clusters).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+_RADIUS_EPS = 1e-8  # keeps log finite where all neighbours coincide, as umap-learn does
+NO_TERMS = (np.zeros(0),) * 6  # sgd_epoch's density arguments in an epoch without the term
+
+
+def log_radii(graph, dists):
+    """r_i = log(sum_j mu_ij d_ij^2 / sum_j mu_ij) over the edges of i (002 eq. 30); NaN without edges.
+
+    ``graph`` holds the memberships mu and ``dists`` the distances d of (at least) the same edges.
+    """
+    mu = graph.astype(np.float64)
+    weighted = np.asarray(mu.multiply(dists).multiply(dists).sum(axis=1)).ravel()
+    total = np.asarray(mu.sum(axis=1)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(_RADIUS_EPS + weighted / total)
+
+
+def radius_stats(r):
+    """Mean and standard deviation of the finite log radii."""
+    finite = r[np.isfinite(r)]
+    return (float(finite.mean()), float(finite.std())) if finite.size else (0.0, 0.0)
+
+
+def standardise(r, mean, std):
+    """R = (r - mean) / std of 002 eq. 35; all 0 when the radii are all equal (no density to keep)."""
+    return (r - mean) / std if std > 0 else np.where(np.isfinite(r), 0.0, np.nan)
+
+
+@dataclass(frozen=True)
+class DensityTerm:
+    """-lam Corr(r_emb, R) added to the loss (002 eq. 34) in the epochs after the first (1 - frac).
+
+    ``R`` is the standardised data radius of each vertex, NaN for a vertex without edges (left out
+    of the correlation); ``var_shift`` is added to Var(r_emb) to keep the correlation's gradient bounded.
+    """
+
+    R: np.ndarray
+    lam: float
+    frac: float
+    var_shift: float
+
+    def active(self, epoch, n_epochs):
+        """On in the last ``frac`` of the epochs, with umap-learn's rounding."""
+        return self.lam > 0 and (epoch + 1) > (1.0 - self.frac) * n_epochs
+
+    def epoch_terms(self, layout, indptr, tails, a, b, edge_scale):
+        """Per-vertex arrays (g, r, phi_sum) for ``sgd_epoch``, for its heads and its tails (the same
+        vertices here): r and phi_sum from ``layout`` (002 eq. 31) and g = lam * edge_scale * dCorr/dr_i
+        (002 eq. 35, first factor).
+
+        ``edge_scale`` = sum(mu) / max(mu): the loss is sum_e mu_e CE_e - lam sum_e mu_e Corr, as in
+        umap-learn, and edge sampling delivers its gradient divided by max(mu).
+        """
+        n = layout.shape[0]
+        r, phi_sum = np.zeros(n), np.zeros(n)
+        embedding_log_radii(layout, indptr, tails, a, b, r, phi_sum)
+        keep = np.isfinite(self.R)
+        R, r_keep = self.R[keep], r[keep]
+        centred = r_keep - r_keep.mean()
+        var = np.mean(centred * centred) + self.var_shift
+        cov = np.mean(centred * R)
+        g = np.zeros(n)
+        # dCorr/dr_i = (R_i - Cov (r_i - mean r) / Var) / (n sqrt(Var)), with Corr = Cov / sqrt(Var) (002 eq. 33, 35)
+        g[keep] = self.lam * edge_scale * (R - cov * centred / var) / (R.size * np.sqrt(var))
+        return (g, r, phi_sum) * 2
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def embedding_log_radii(layout, indptr, tails, a, b, r, phi_sum):
+    """phi_sum_i = sum_j phi_ij and r_i = log(sum_j phi_ij d_ij^2 / phi_sum_i), phi = 1 / (1 + a d^2b),
+    over the edges of i (002 eq. 31), written into ``r`` and ``phi_sum``; each vertex sums its own row."""
+    n, dim = layout.shape
+    for i in numba.prange(n):
+        weighted, total = 0.0, 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            d2 = 0.0
+            for c in range(dim):
+                diff = layout[i, c] - layout[tails[e], c]
+                d2 += diff * diff
+            phi = 1.0 / (1.0 + a * d2**b)
+            weighted += phi * d2
+            total += phi
+        phi_sum[i] = total
+        r[i] = np.log(_RADIUS_EPS + weighted / total) if total > 0.0 else 0.0
+
+
+@numba.njit(inline="always")
+def radius_grad(d2, a, b, r, phi_sum):
+    """dr_i / d(d_ij^2) for r_i of 002 eq. 31: (phi / phi_sum_i) ((1 - b (1 - phi)) e^(-r_i) + a b d^(2(b-1)) phi)
+    (002 eq. 35, last line, divided by phi_sum_i as the average in eq. 31 requires)."""
+    phi = 1.0 / (1.0 + a * d2**b)
+    return phi / phi_sum * ((1.0 - b * (1.0 - phi)) * np.exp(-r) + a * b * d2 ** (b - 1.0) * phi)

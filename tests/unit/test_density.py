@@ -1,0 +1,146 @@
+"""DensMAP's pieces against their definitions: local radii (002 eqs. 30-31), the correlation's gradient
+(002 eqs. 33-35) by finite differences, and the gradient the SGD kernel applies in one epoch."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from umapx.density import NO_TERMS, DensityTerm, embedding_log_radii, log_radii, radius_grad, radius_stats, standardise
+from umapx.optimize import apply_pulls, find_ab_params, reverse_edges, sgd_epoch
+
+A, B = find_ab_params(1.0, 0.1)
+
+
+def symmetric_graph(n, density, seed):
+    """A random symmetric CSR graph with weights in (0, 1], sorted indices, no self loops."""
+    rng = np.random.default_rng(seed)
+    upper = sp.triu(sp.random(n, n, density=density, random_state=rng, data_rvs=lambda k: rng.uniform(0.05, 1, k)), 1)
+    graph = (upper + upper.T).tocsr()
+    graph.sort_indices()
+    return graph
+
+
+def radii_by_loops(graph, d2_of, weight_of):
+    r = np.full(graph.shape[0], np.nan)
+    for i in range(graph.shape[0]):
+        row = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
+        mu = graph.data[graph.indptr[i]:graph.indptr[i + 1]]
+        if row.size:
+            w = np.array([weight_of(m, d2_of(i, j)) for m, j in zip(mu, row)])
+            d2 = np.array([d2_of(i, j) for j in row])
+            r[i] = np.log(1e-8 + np.sum(w * d2) / np.sum(w))
+    return r
+
+
+def test_data_radii_follow_eq_30():
+    dense = symmetric_graph(40, 0.15, 0).toarray()
+    dense[39, :] = dense[:, 39] = 0.0  # vertex 39 has no edges
+    graph = sp.csr_matrix(dense)
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    D = sp.csr_matrix(np.linalg.norm(X[:, None] - X[None], axis=2) * (graph.toarray() > 0))
+    expected = radii_by_loops(graph, lambda i, j: D[i, j] ** 2, lambda mu, d2: mu)
+    got = log_radii(graph, D)
+    assert np.isnan(got[39]) and np.isnan(expected[39])
+    assert np.allclose(got[:39], expected[:39], rtol=1e-10)
+
+
+def test_embedding_radii_follow_eq_31():
+    graph = symmetric_graph(50, 0.1, 2)
+    Y = np.random.default_rng(3).normal(size=(50, 2))
+    r, phi_sum = np.zeros(50), np.zeros(50)
+    embedding_log_radii(Y, graph.indptr.astype(np.int64), graph.indices.astype(np.int64), A, B, r, phi_sum)
+    phi = lambda mu, d2: 1.0 / (1.0 + A * d2**B)  # noqa: E731 - the embedding weight ignores mu
+    d2_of = lambda i, j: np.sum((Y[i] - Y[j]) ** 2)  # noqa: E731
+    expected = radii_by_loops(graph, d2_of, phi)
+    has_edges = np.diff(graph.indptr) > 0
+    assert has_edges.sum() > 40
+    assert np.allclose(r[has_edges], expected[has_edges], rtol=1e-9)
+    for i in np.nonzero(has_edges)[0][:5]:
+        row = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
+        assert phi_sum[i] == pytest.approx(sum(phi(0, d2_of(i, j)) for j in row), rel=1e-12)
+
+
+def correlation(Y, graph, R, var_shift):
+    """Corr(r_emb, R) with Var(r_emb) shifted by var_shift (002 eq. 33), r_emb by eq. 31."""
+    r = radii_by_loops(graph, lambda i, j: np.sum((Y[i] - Y[j]) ** 2), lambda mu, d2: 1.0 / (1.0 + A * d2**B))
+    centred = r - r.mean()
+    return np.mean(centred * R) / np.sqrt(np.mean(centred**2) + var_shift)
+
+
+def analytic_gradient(Y, graph, g, r, phi_sum):
+    """sum_j (g_i dr_i/dd_ij^2 + g_j dr_j/dd_ij^2) 2 (y_i - y_j) (002 eq. 35)."""
+    grad = np.zeros_like(Y)
+    for i in range(Y.shape[0]):
+        for j in graph.indices[graph.indptr[i]:graph.indptr[i + 1]]:
+            d2 = np.sum((Y[i] - Y[j]) ** 2)
+            dr = g[i] * radius_grad(d2, A, B, r[i], phi_sum[i]) + g[j] * radius_grad(d2, A, B, r[j], phi_sum[j])
+            grad[i] += 2.0 * dr * (Y[i] - Y[j])
+    return grad
+
+
+@pytest.fixture
+def problem():
+    n = 30
+    graph = symmetric_graph(n, 0.2, 4)
+    assert (np.diff(graph.indptr) > 0).all()
+    rng = np.random.default_rng(5)
+    Y = rng.uniform(0, 3, size=(n, 2))
+    rad = rng.normal(size=n)
+    R = standardise(rad, *radius_stats(rad))
+    return graph, Y, R, graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
+
+
+def test_correlation_gradient_matches_finite_differences(problem):
+    graph, Y, R, indptr, tails = problem
+    term = DensityTerm(R, lam=1.0, frac=1.0, var_shift=0.1)
+    g, r, phi_sum = term.epoch_terms(Y, indptr, tails, A, B, edge_scale=1.0)[:3]  # g = dCorr/dr
+    grad = analytic_gradient(Y, graph, g, r, phi_sum)
+    h = 1e-6
+    numeric = np.zeros_like(Y)
+    for i in range(Y.shape[0]):
+        for c in range(2):
+            up, down = Y.copy(), Y.copy()
+            up[i, c] += h
+            down[i, c] -= h
+            numeric[i, c] = (correlation(up, graph, R, 0.1) - correlation(down, graph, R, 0.1)) / (2 * h)
+    assert np.abs(numeric).max() > 1e-3
+    assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-7)
+
+
+def test_kernel_moves_points_along_the_correlation_gradient(problem):
+    graph, Y, R, indptr, tails = problem
+    lam, alpha = 5.0, 1e-3  # small steps: the epoch is close to one gradient step
+    term = DensityTerm(R, lam=lam, frac=1.0, var_shift=0.1)
+    start = Y.astype(np.float32)
+    dens = term.epoch_terms(start, indptr, tails, A, B, edge_scale=1.0)
+    moved, pulls = [], []
+    reverse = reverse_edges(graph)
+    for terms in (NO_TERMS, dens):  # every edge due once (eps = 1), no negative samples
+        head, ones = start.copy(), np.ones(graph.nnz)
+        pull = np.zeros((graph.nnz, 2), dtype=np.float32)
+        sgd_epoch(head, start, indptr, tails, ones, ones.copy(), ones.copy(), 0.0, 1, A, B, 1.0, alpha, 0,
+                  np.arange(graph.nnz), 0, np.zeros(1), pull, (np.zeros(0),) * 3, terms, np.zeros((0, 2)))
+        pulls.append(pull.copy())
+        apply_pulls(head, indptr, reverse, pull)
+        moved.append(head.astype(np.float64))
+    expected = alpha * analytic_gradient(start.astype(np.float64), graph, *dens[:3])  # dens[0] = lam dCorr/dr
+    assert np.abs(expected).max() > 1e-5
+    assert np.allclose(moved[1] - moved[0], expected, rtol=0.02, atol=0.02 * np.abs(expected).max())
+    # each vertex takes its density gradient from its own row: the pulls differ only as the heads moved
+    assert np.allclose(pulls[0], pulls[1], rtol=0, atol=0.01 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("n_epochs, frac, lam, on", [
+    (200, 0.3, 2.0, 60), (500, 0.3, 2.0, 150), (100, 0.0, 2.0, 0), (100, 1.0, 2.0, 100), (100, 0.5, 0.0, 0),
+])
+def test_term_acts_in_the_last_frac_of_the_epochs(n_epochs, frac, lam, on):
+    term = DensityTerm(np.zeros(3), lam=lam, frac=frac, var_shift=0.1)
+    active = [e for e in range(n_epochs) if term.active(e, n_epochs)]
+    assert len(active) == on
+    assert active == list(range(n_epochs - on, n_epochs))
+
+
+def test_equal_radii_standardise_to_zero():
+    r = np.array([1.5, 1.5, np.nan, 1.5])
+    assert np.array_equal(standardise(r, *radius_stats(r)), [0.0, 0.0, np.nan, 0.0], equal_nan=True)
+    s = standardise(np.array([1.0, 2.0, 4.0]), *radius_stats(np.array([1.0, 2.0, 4.0])))
+    assert s.mean() == pytest.approx(0.0) and s.std() == pytest.approx(1.0)
