@@ -48,52 +48,68 @@ def standardise(r, mean, std):
 class DensityTerm:
     """-lam Corr(r_emb, R) added to the loss (002 eq. 34) in the epochs after the first (1 - frac).
 
-    ``R`` is the standardised data radius of each vertex, NaN for a vertex without edges (left out
-    of the correlation); ``var_shift`` is added to Var(r_emb) to keep the correlation's gradient bounded.
+    ``R`` is the standardised data radius of each head, NaN for a head without edges (left out of
+    the correlation); ``var_shift`` is added to Var(r_emb) to keep the correlation's gradient bounded.
+    Without ``reference`` the heads are the whole layout and the correlation is theirs. With
+    ``reference`` = (mean, Var, Cov, scale) of a fitted layout's radii, the heads are new points
+    placed against that fixed layout (transform): each head's gradient is its term of the fitted
+    correlation, and the fixed points take none.
     """
 
     R: np.ndarray
     lam: float
     frac: float
     var_shift: float
+    reference: tuple | None = None
 
     def active(self, epoch, n_epochs):
         """On in the last ``frac`` of the epochs, with umap-learn's rounding."""
         return self.lam > 0 and (epoch + 1) > (1.0 - self.frac) * n_epochs
 
-    def epoch_terms(self, layout, indptr, tails, a, b, edge_scale):
-        """Per-vertex arrays (g, r, phi_sum) for ``sgd_epoch``, for its heads and its tails (the same
-        vertices here): r and phi_sum from ``layout`` (002 eq. 31) and g = lam * edge_scale * dCorr/dr_i
-        (002 eq. 35, first factor).
+    def epoch_terms(self, head, tail, indptr, tails, a, b, edge_scale):
+        """Per-vertex arrays (g, r, phi_sum) for ``sgd_epoch``'s heads and tails: r and phi_sum of the
+        heads from their edges into ``tail`` (002 eq. 31), and g = lam * scale * dCorr/dr_i (002 eq. 35,
+        first factor) with scale = edge_scale / n.
 
         ``edge_scale`` = sum(mu) / max(mu): the loss is sum_e mu_e CE_e - lam sum_e mu_e Corr, as in
         umap-learn, and edge sampling delivers its gradient divided by max(mu).
         """
-        n = layout.shape[0]
+        n = head.shape[0]
         r, phi_sum = np.zeros(n), np.zeros(n)
-        embedding_log_radii(layout, indptr, tails, a, b, r, phi_sum)
+        embedding_log_radii(head, tail, indptr, tails, a, b, r, phi_sum)
         keep = np.isfinite(self.R)
-        R, r_keep = self.R[keep], r[keep]
-        centred = r_keep - r_keep.mean()
-        var = np.mean(centred * centred) + self.var_shift
-        cov = np.mean(centred * R)
+        if self.reference is None:
+            mean, var, cov, scale = correlation_stats(r[keep], self.R[keep]) + (edge_scale / keep.sum(),)
+        else:
+            mean, var, cov, scale = self.reference
+        var += self.var_shift
         g = np.zeros(n)
         # dCorr/dr_i = (R_i - Cov (r_i - mean r) / Var) / (n sqrt(Var)), with Corr = Cov / sqrt(Var) (002 eq. 33, 35)
-        g[keep] = self.lam * edge_scale * (R - cov * centred / var) / (R.size * np.sqrt(var))
-        return (g, r, phi_sum) * 2
+        g[keep] = self.lam * scale * (self.R[keep] - cov * (r[keep] - mean) / var) / np.sqrt(var)
+        if self.reference is None:
+            return (g, r, phi_sum) * 2
+        fixed = tail.shape[0]
+        return g, r, phi_sum, np.zeros(fixed), np.zeros(fixed), np.ones(fixed)
+
+
+def correlation_stats(r, R):
+    """Mean and variance of the embedding radii r and their covariance with R (002 eq. 33)."""
+    centred = r - r.mean()
+    return float(r.mean()), float(np.mean(centred * centred)), float(np.mean(centred * R))
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
-def embedding_log_radii(layout, indptr, tails, a, b, r, phi_sum):
+def embedding_log_radii(head, tail, indptr, tails, a, b, r, phi_sum):
     """phi_sum_i = sum_j phi_ij and r_i = log(sum_j phi_ij d_ij^2 / phi_sum_i), phi = 1 / (1 + a d^2b),
-    over the edges of i (002 eq. 31), written into ``r`` and ``phi_sum``; each vertex sums its own row."""
-    n, dim = layout.shape
+    over the edges of head i into ``tail`` (002 eq. 31), written into ``r`` and ``phi_sum``; each
+    vertex sums its own row."""
+    n, dim = head.shape
     for i in numba.prange(n):
         weighted, total = 0.0, 0.0
         for e in range(indptr[i], indptr[i + 1]):
             d2 = 0.0
             for c in range(dim):
-                diff = layout[i, c] - layout[tails[e], c]
+                diff = head[i, c] - tail[tails[e], c]
                 d2 += diff * diff
             phi = 1.0 / (1.0 + a * d2**b)
             weighted += phi * d2

@@ -42,7 +42,7 @@ def load(path):
     """Read a model written by ``save``; raises ValueError for a file that is not one, is damaged,
     or comes from a newer umapx."""
     from .metrics import resolve_metric, resolve_output_metric
-    from .umap import UMAP
+    from .umap import UMAP, DensMAP
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -57,7 +57,7 @@ def load(path):
     except (zipfile.BadZipFile, EOFError) as error:
         raise ValueError(f"{path} is not a umapx model file, or it is truncated ({error}).") from None
     params = {name: _decode(value, arrays) for name, value in meta["params"].items()}
-    model = {"UMAP": UMAP}[meta["class"]](**params)
+    model = {"UMAP": UMAP, "DensMAP": DensMAP}[meta["class"]](**params)
     state = {name: _decode(value, arrays) for name, value in meta["state"].items()}
     width = state.get("n_features_in_") or 1
     state["_metric"] = resolve_metric(model.metric, model.metric_kwds, width)
@@ -73,8 +73,9 @@ def _check_meta(meta, path):
     if not isinstance(version, int) or version > VERSION:
         raise ValueError(f"{path} was written by a newer umapx (format version {version}); this umapx reads "
                          f"versions up to {VERSION}. Upgrade umapx to load it.")
-    if meta.get("class") != "UMAP":
-        raise ValueError(f"{path} holds a {meta.get('class')!r} model, which this umapx cannot load; it loads: UMAP.")
+    if meta.get("class") not in ("UMAP", "DensMAP"):
+        raise ValueError(f"{path} holds a {meta.get('class')!r} model, which this umapx cannot load; it loads: "
+                         "UMAP, DensMAP.")
 
 
 def _encode(value, name, arrays, label):

@@ -244,12 +244,10 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
     (optional, one per head) replace edge positions in the negative-sampling hash, so that a head's
     samples depend on the head, not on its position among the heads.
 
-    ``negative_sampling`` (see ``sampling_scheme``), ``density`` (a ``density.DensityTerm`` whose
-    radii come from ``prune(graph, n_epochs, max)``: DensMAP's term) and ``monitor`` (a
-    ``loss.LossMonitor``, which can stop the run early) apply to the own graph only.
+    ``density`` (a ``density.DensityTerm``) adds DensMAP's term; on the own graph its radii come from
+    ``prune(graph, n_epochs, max)``. ``negative_sampling`` (see ``sampling_scheme``) and ``monitor``
+    (a ``loss.LossMonitor``, which can stop the run early) apply to the own graph only.
     """
-    if density is not None and tail is not None:
-        raise ValueError("the DensMAP term needs the graph of head itself (no tail).")
     if n_epochs == 0 or graph.nnz == 0:
         return head
     own = tail is None
@@ -278,7 +276,7 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
         loss = np.zeros((head.shape[0] if track else 0, 2))
         dens = NO_TERMS
         if density is not None and density.active(epoch, n_epochs):
-            dens = density.epoch_terms(snapshot, indptr, tails, a, b, edge_scale)
+            dens = density.epoch_terms(snapshot if own else head, snapshot, indptr, tails, a, b, edge_scale)
         sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
                   alpha, key, edge_id, output_metric.code, output_metric.params, pull, scheme, dens, loss)
         if own:

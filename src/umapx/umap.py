@@ -14,7 +14,7 @@ from . import graph as fuzzy
 from ._random import as_generator, hash_rows, seed_key
 from ._threads import thread_limit
 from ._validation import ARRAY, DICT, NONE, Interval, Kind, Options, ParamsMixin, check_array, check_labels, check_params
-from .density import DensityTerm, log_radii, radius_stats, standardise
+from .density import DensityTerm, correlation_stats, embedding_log_radii, log_radii, radius_stats, standardise
 from .metrics import ALIASES, METRICS, OUTPUT_METRICS, resolve_metric, resolve_output_metric
 from .optimize import NEGATIVE_SAMPLING, default_n_epochs, find_ab_params, optimize_layout, prune
 
@@ -317,13 +317,62 @@ class UMAP(ParamsMixin):
         its negative samples are keyed by ``transform_seed`` and its own neighbours. With
         ``transform_mode='graph'`` the memberships (CSR, n_new x n_train) are returned instead. For
         ``metric='precomputed'``, ``X`` holds the distances from each new point to every training point.
+
+        DensMAP models (umap-learn has no DensMAP transform) add the density term in the last
+        ``dens_frac`` of these epochs, against the fixed training layout: a new point's data radius
+        (its n_neighbors - 1 nearest training points, memberships as in a fit) is standardised with
+        the training radii's mean and deviation, and the point follows its own term of the training
+        correlation between data and embedding radii (002 eq. 35), whose statistics stay fixed. With
+        ``output_dens=True`` the result is ``(embedding, r_orig, r_emb)``, the new points' log radii
+        in the data and in the embedding (their nearest embedded training points), as ``rad_orig_``
+        and ``rad_emb_``.
         """
         X = self._check_new_data(X, "transform")
         with thread_limit(self.n_jobs) as threads:
-            graph, keys = self._memberships(X, threads)
+            graph, keys, idx, dist = self._memberships(X, threads)
             if self.transform_mode == "graph":
                 return graph
-            return self._place(graph, keys)
+            rad_orig = self._new_point_radii(idx, dist) if self.densmap or self.output_dens else None
+            embedding = self._place(graph, keys, self._new_point_density(rad_orig) if self.densmap else None)
+            if not self.output_dens:
+                return embedding
+            from .neighbors import query_neighbors
+
+            euclidean = resolve_metric("euclidean", None, self.n_components)
+            tail = self._training_embedding()
+            emb_idx, emb_dist = query_neighbors(tail, embedding, self._n_neighbors, euclidean, n_jobs=threads)
+            return embedding, rad_orig, self._new_point_radii(emb_idx, emb_dist)
+
+    def _new_point_radii(self, idx, dist):
+        """Log local radii of new points (002 eq. 30) from their nearest training points, with the
+        memberships a fit gives a point: itself first, then its n_neighbors - 1 nearest."""
+        m, k = idx.shape
+        rows = np.concatenate([np.arange(m)[:, None] + self._raw_data.shape[0], idx[:, :k - 1]], axis=1)
+        dists = np.concatenate([np.zeros((m, 1), dtype=np.float32), dist[:, :k - 1]], axis=1)
+        sigma, rho = fuzzy.smooth_knn_dist(dists, k, float(self.local_connectivity), self._knn_mean)
+        mu = fuzzy.membership_strengths(rows, dists, sigma, rho, False)
+        mu[:, 0] = 0.0
+        return log_radii(sp.csr_matrix(mu), sp.csr_matrix(dists))
+
+    def _new_point_density(self, rad_orig):
+        """The density term of new points against the fitted layout (see ``transform``)."""
+        graph = prune(self.graph_, self._fit_epochs(self._raw_data.shape[0]), self.graph_.data.max())
+        tail = self._training_embedding().astype(np.float64)
+        r, phi_sum = np.zeros(tail.shape[0]), np.zeros(tail.shape[0])
+        embedding_log_radii(tail, tail, graph.indptr.astype(np.int64), graph.indices.astype(np.int64),
+                            self._a, self._b, r, phi_sum)
+        R = standardise(self._training_radii(), self._rad_orig_mean, self._rad_orig_std)
+        keep = np.isfinite(R)
+        scale = float(graph.data.sum() / graph.data.max()) / keep.sum()
+        reference = correlation_stats(r[keep], R[keep]) + (scale,)
+        return DensityTerm(standardise(rad_orig, self._rad_orig_mean, self._rad_orig_std), self.dens_lambda,
+                           self.dens_frac, self.dens_var_shift, reference)
+
+    def _training_radii(self):
+        """``rad_orig_`` for each row of ``_raw_data`` (one per distinct point with unique=True)."""
+        if self._unique_inverse is None:
+            return self.rad_orig_
+        return self.rad_orig_[np.unique(self._unique_inverse, return_index=True)[1]]
 
     def _memberships(self, X, threads):
         from .neighbors import query_neighbors
@@ -334,9 +383,9 @@ class UMAP(ParamsMixin):
         graph = fuzzy.new_point_memberships(idx, dist, self._raw_data.shape[0],
                                             local_connectivity=self.local_connectivity,
                                             mean_all=self._knn_mean)
-        return graph, hash_rows(np.column_stack([idx, dist.view(np.int32)]))
+        return graph, hash_rows(np.column_stack([idx, dist.view(np.int32)])), idx, dist
 
-    def _place(self, graph, keys):
+    def _place(self, graph, keys, density=None):
         """Start each new point at the membership-weighted mean of its neighbours' embedding, then
         optimise the new points against the fixed training embedding."""
         tail = self._training_embedding()
@@ -350,7 +399,7 @@ class UMAP(ParamsMixin):
         return optimize_layout(head, graph, self._refine_epochs(), a=self._a, b=self._b,
                                key=seed_key(self.transform_seed), output_metric=self._output_metric, tail=tail,
                                row_keys=keys, gamma=self.repulsion_strength, learning_rate=self.learning_rate / 4.0,
-                               negative_sample_rate=self.negative_sample_rate)
+                               negative_sample_rate=self.negative_sample_rate, density=density)
 
     def _refine_epochs(self):
         """Epochs for placing new points (transform, update): a third of the fit's."""
@@ -406,9 +455,10 @@ class UMAP(ParamsMixin):
         nearest-neighbour index grows with the new points. A failed update leaves the model as it was.
         """
         X = self._check_new_data(X, "update")
-        if self._metric.name == "precomputed" or self._supervised or self._unique_inverse is not None:
+        if (self._metric.name == "precomputed" or self._supervised or self._unique_inverse is not None
+                or self.densmap or self.output_dens):
             raise ValueError("update needs a model fitted without labels, on feature vectors (not "
-                             "metric='precomputed') and with unique=False.")
+                             "metric='precomputed'), with unique=False and without densmap or output_dens.")
         with _logging(self.verbose), thread_limit(self.n_jobs) as threads:
             self.__dict__.update(self._grown(X, threads))
         return self
@@ -568,7 +618,7 @@ class UMAP(ParamsMixin):
         from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
 
         euclidean = resolve_metric("euclidean", None, layout.shape[1])
-        idx, dist = nearest_neighbors(layout, k, euclidean, approximate=layout.shape[0] > EXACT_MAX_SAMPLES,
+        idx, dist, _ = nearest_neighbors(layout, k, euclidean, approximate=layout.shape[0] > EXACT_MAX_SAMPLES,
                                       random_state=self.random_state, seed=key, n_jobs=threads)
         emb_graph, _, _ = fuzzy.fuzzy_simplicial_set(idx, dist)
         return log_radii(emb_graph, fuzzy.knn_distance_graph(idx, dist))

@@ -110,3 +110,31 @@ def test_failed_fit_keeps_the_radii(digits):
     with pytest.raises(ValueError, match="output_metric"):
         model.set_params(output_metric="manhattan").fit(X[:200])
     assert np.array_equal(model.rad_orig_, before[0]) and np.array_equal(model.rad_emb_, before[1])
+
+
+def test_densmap_transform_keeps_the_density_of_new_points(digits):
+    X, _ = digits
+    model = DensMAP(random_state=0, output_dens=True).fit(X[:1500])
+    emb, rad_orig, rad_emb = model.transform(X[1500:])
+    assert emb.shape == (297, 2) and rad_orig.shape == rad_emb.shape == (297,)
+    train = np.corrcoef(model.rad_orig_, model.rad_emb_)[0, 1]
+    new = np.corrcoef(rad_orig, rad_emb)[0, 1]
+    assert new > train - 0.1
+    plain = UMAP(random_state=0, output_dens=True).fit(X[:1500])
+    assert new > np.corrcoef(*plain.transform(X[1500:])[1:])[0, 1] + 0.3
+    alone = model.transform(X[1500:1550])
+    assert alone[0].tobytes() == emb[:50].tobytes() and np.array_equal(alone[1], rad_orig[:50])
+    assert model.set_params(output_dens=False).transform(X[1500:1550]).tobytes() == emb[:50].tobytes()
+
+
+def test_densmap_model_saves_and_refuses_update(tmp_path, digits):
+    import umapx
+
+    X, _ = digits
+    model = DensMAP(**FAST).fit(X[:800])
+    model.save(tmp_path / "d.umapx")
+    loaded = umapx.load(tmp_path / "d.umapx")
+    assert type(loaded) is DensMAP and np.array_equal(loaded.rad_orig_, model.rad_orig_)
+    assert loaded.transform(X[800:850]).tobytes() == model.transform(X[800:850]).tobytes()
+    with pytest.raises(ValueError, match="without densmap or output_dens"):
+        model.update(X[800:850])

@@ -47,7 +47,7 @@ def test_embedding_radii_follow_eq_31():
     graph = symmetric_graph(50, 0.1, 2)
     Y = np.random.default_rng(3).normal(size=(50, 2))
     r, phi_sum = np.zeros(50), np.zeros(50)
-    embedding_log_radii(Y, graph.indptr.astype(np.int64), graph.indices.astype(np.int64), A, B, r, phi_sum)
+    embedding_log_radii(Y, Y, graph.indptr.astype(np.int64), graph.indices.astype(np.int64), A, B, r, phi_sum)
     phi = lambda mu, d2: 1.0 / (1.0 + A * d2**B)  # noqa: E731 - the embedding weight ignores mu
     d2_of = lambda i, j: np.sum((Y[i] - Y[j]) ** 2)  # noqa: E731
     expected = radii_by_loops(graph, d2_of, phi)
@@ -92,7 +92,7 @@ def problem():
 def test_correlation_gradient_matches_finite_differences(problem):
     graph, Y, R, indptr, tails = problem
     term = DensityTerm(R, lam=1.0, frac=1.0, var_shift=0.1)
-    g, r, phi_sum = term.epoch_terms(Y, indptr, tails, A, B, edge_scale=1.0)[:3]  # g = dCorr/dr
+    g, r, phi_sum = term.epoch_terms(Y, Y, indptr, tails, A, B, edge_scale=1.0)[:3]  # g = dCorr/dr
     grad = analytic_gradient(Y, graph, g, r, phi_sum)
     h = 1e-6
     numeric = np.zeros_like(Y)
@@ -111,7 +111,7 @@ def test_kernel_moves_points_along_the_correlation_gradient(problem):
     lam, alpha = 5.0, 1e-3  # small steps: the epoch is close to one gradient step
     term = DensityTerm(R, lam=lam, frac=1.0, var_shift=0.1)
     start = Y.astype(np.float32)
-    dens = term.epoch_terms(start, indptr, tails, A, B, edge_scale=1.0)
+    dens = term.epoch_terms(start, start, indptr, tails, A, B, edge_scale=1.0)
     moved, pulls = [], []
     reverse = reverse_edges(graph)
     for terms in (NO_TERMS, dens):  # every edge due once (eps = 1), no negative samples
