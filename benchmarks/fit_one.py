@@ -10,7 +10,7 @@ import time
 START = time.perf_counter()
 
 
-def fit_umapx(X):
+def fit_umapx(X, **kwargs):
     import logging
     import re
 
@@ -28,14 +28,14 @@ def fit_umapx(X):
     logger.addHandler(StageTimes())
     logger.setLevel(logging.INFO)
     imported = time.perf_counter()
-    return imported, umapx.UMAP(n_neighbors=15, random_state=42).fit_transform(X), stages
+    return imported, umapx.UMAP(n_neighbors=15, random_state=42, **kwargs).fit_transform(X), stages
 
 
-def fit_umap_learn(X):
+def fit_umap_learn(X, **kwargs):
     import umap
 
     imported = time.perf_counter()
-    return imported, umap.UMAP(n_neighbors=15).fit_transform(X), {}
+    return imported, umap.UMAP(n_neighbors=15, **kwargs).fit_transform(X), {}
 
 
 def fit_fastumap(X):
@@ -61,7 +61,8 @@ def fit_torchdr(X):
 
 
 FITS = {"umapx": fit_umapx, "umap-learn": fit_umap_learn, "fastumap": fit_fastumap, "scranpy": fit_scranpy,
-        "torchdr": fit_torchdr}
+        "torchdr": fit_torchdr, "umapx-densmap": lambda X: fit_umapx(X, densmap=True),
+        "umap-learn-densmap": lambda X: fit_umap_learn(X, densmap=True)}
 
 
 def main(library, dataset, prefix):

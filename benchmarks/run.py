@@ -65,7 +65,7 @@ def quality(dataset: str, embedding_path: str) -> dict:
 
 def import_time(library: str) -> float | None:
     module = {"umapx": "umapx", "umap-learn": "umap", "fastumap": "fastumap", "scranpy": "scranpy",
-              "torchdr": "torchdr"}[library]
+              "torchdr": "torchdr"}[library.removesuffix("-densmap")]
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return float(out.stdout.strip()) if out.returncode == 0 else None

