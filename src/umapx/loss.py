@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from ._random import uniform_int
 
 EXACT_MAX_SAMPLES = 5_000
+SAMPLES_PER_POINT = 32
 _Q_FLOOR = 1e-12  # q = a d^2b at coincident points, so that L^r stays finite
 
 
@@ -100,7 +101,7 @@ def target_similarities(graph, negative_sample_rate=5):
 
 
 def losses(Y, graph, a, b, negative_sample_rate=5, gamma=1.0, *, corrected=False, exact=None,
-           samples_per_point=32, key=0):
+           samples_per_point=SAMPLES_PER_POINT, key=0):
     """The purported loss (eqs. 5-6) and the effective loss (eq. 12, or eq. 18 with ``corrected``)
     of layout ``Y`` for the symmetric fuzzy graph ``graph``, each with its attractive and repulsive parts.
 
@@ -154,7 +155,7 @@ class LossMonitor:
                  log=None):
         self.parts = _GraphParts(graph)
         self.n_epochs, self.every, self.callbacks, self.log = n_epochs, every, list(callbacks), log
-        self.args = (a, b, negative_sample_rate, gamma, corrected, None, 32, key)
+        self.args = (a, b, negative_sample_rate, gamma, corrected, None, SAMPLES_PER_POINT, key)
         self.history, self.stopped_epoch = {}, None
 
     def due(self, epoch):

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from ._random import hash_pairs, uniform_float, uniform_int
 from .density import NO_TERMS, radius_grad
-from .loss import attraction_loss, repulsion_loss
+from .loss import attraction_loss, degrees, repulsion_loss
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
 
 _CLIP = 4.0
@@ -217,8 +217,6 @@ def sampling_scheme(graph, name, negative_sample_rate, w_max):
     empty = np.zeros(0)
     if name == "umap":
         return empty, empty, empty
-    from .loss import degrees
-
     d, n = degrees(graph), graph.shape[0]
     if name == "corrected":
         rows = np.repeat(np.arange(n), np.diff(graph.indptr))

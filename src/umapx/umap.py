@@ -361,18 +361,12 @@ class UMAP(ParamsMixin):
         r, phi_sum = np.zeros(tail.shape[0]), np.zeros(tail.shape[0])
         embedding_log_radii(tail, tail, graph.indptr.astype(np.int64), graph.indices.astype(np.int64),
                             self._a, self._b, r, phi_sum)
-        R = standardise(self._training_radii(), self._rad_orig_mean, self._rad_orig_std)
+        R = standardise(self._per_training_row(self.rad_orig_), self._rad_orig_mean, self._rad_orig_std)
         keep = np.isfinite(R)
         scale = float(graph.data.sum() / graph.data.max()) / keep.sum()
         reference = correlation_stats(r[keep], R[keep]) + (scale,)
         return DensityTerm(standardise(rad_orig, self._rad_orig_mean, self._rad_orig_std), self.dens_lambda,
                            self.dens_frac, self.dens_var_shift, reference)
-
-    def _training_radii(self):
-        """``rad_orig_`` for each row of ``_raw_data`` (one per distinct point with unique=True)."""
-        if self._unique_inverse is None:
-            return self.rad_orig_
-        return self.rad_orig_[np.unique(self._unique_inverse, return_index=True)[1]]
 
     def _memberships(self, X, threads):
         from .neighbors import query_neighbors
@@ -406,10 +400,14 @@ class UMAP(ParamsMixin):
         return self._fit_epochs(self._raw_data.shape[0]) // 3
 
     def _training_embedding(self):
-        """The embedding of each row of ``_raw_data`` (one per distinct point with unique=True)."""
+        """The embedding of each row of ``_raw_data``."""
+        return self._per_training_row(self.embedding_)
+
+    def _per_training_row(self, values):
+        """``values`` (one per fitted sample) for each row of ``_raw_data``: one per distinct point with unique=True."""
         if self._unique_inverse is None:
-            return self.embedding_
-        return np.ascontiguousarray(self.embedding_[np.unique(self._unique_inverse, return_index=True)[1]])
+            return values
+        return np.ascontiguousarray(values[np.unique(self._unique_inverse, return_index=True)[1]])
 
     def inverse_transform(self, Y):
         """Map points of the embedding back to the input space.
