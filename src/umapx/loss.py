@@ -56,10 +56,12 @@ def _repulsion_row_sums(Y, indptr, indices, a, b, exact, samples, key):
             sums[i] = total
             continue
         row = indices[indptr[i]:indptr[i + 1]]
+        others = n - 1 - row.shape[0]
         for j in row:
             if j != i:
                 total += _rep(Y[i], Y[j], a, b)
-        others = n - 1 - row.shape[0] + np.sum(row == i)
+            else:
+                others += 1
         if others <= 0:
             sums[i] = total
             continue
