@@ -84,11 +84,16 @@ def degrees(graph):
     return np.asarray(graph.sum(axis=1), dtype=np.float64).ravel()
 
 
+def pair_repulsion_weights(d, rows, cols, negative_sample_rate):
+    """(d_i + d_j) m / 2n for the pairs (rows, cols), d the degrees: the repulsion weight of a pair in
+    the effective loss (eq. 12)."""
+    return (d[rows] + d[cols]) * negative_sample_rate / (2.0 * d.shape[0])
+
+
 def effective_repulsion_weights(graph, negative_sample_rate):
-    """(d_i + d_j) m / 2n on each edge of ``graph``: the repulsion weight of pair ij in the effective loss (eq. 12)."""
+    """``pair_repulsion_weights`` on each edge of ``graph``, as a matrix like it."""
     coo = graph.tocoo()
-    d = degrees(graph)
-    w = (d[coo.row] + d[coo.col]) * negative_sample_rate / (2.0 * graph.shape[0])
+    w = pair_repulsion_weights(degrees(graph), coo.row, coo.col, negative_sample_rate)
     return sp.csr_matrix((w, (coo.row, coo.col)), shape=graph.shape)
 
 
@@ -138,7 +143,7 @@ def _losses(Y, g, a, b, m, gamma, corrected, exact, samples_per_point, key):
     purported_rep = float(row_sums.sum() - g.mu @ lr)
     effective_rep = m / n * float(g.degrees @ row_sums)  # sum_{i != j} (d_i + d_j) m / 2n L^r_ij
     if corrected:  # eq. 18: kNN-graph pairs repelled with weight 1 - mu_ij instead of (d_i + d_j) m / 2n
-        w = (g.degrees[g.rows] + g.degrees[g.cols]) * m / (2.0 * n)
+        w = pair_repulsion_weights(g.degrees, g.rows, g.cols, m)
         effective_rep += float(np.maximum(1.0 - g.mu - w, 0.0) @ lr)
     effective_rep *= gamma
     return {"purported": attraction + purported_rep, "purported_attraction": attraction,
