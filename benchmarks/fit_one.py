@@ -62,7 +62,9 @@ def fit_torchdr(X):
 
 FITS = {"umapx": fit_umapx, "umap-learn": fit_umap_learn, "fastumap": fit_fastumap, "scranpy": fit_scranpy,
         "torchdr": fit_torchdr, "umapx-densmap": lambda X: fit_umapx(X, densmap=True),
-        "umap-learn-densmap": lambda X: fit_umap_learn(X, densmap=True)}
+        "umap-learn-densmap": lambda X: fit_umap_learn(X, densmap=True),
+        "umapx-loss-report": lambda X: fit_umapx(X, loss_report=True),
+        "umapx-loss-epoch": lambda X: fit_umapx(X, loss_report="epoch")}
 
 
 def main(library, dataset, prefix):

@@ -64,8 +64,9 @@ def quality(dataset: str, embedding_path: str) -> dict:
 
 
 def import_time(library: str) -> float | None:
-    module = {"umapx": "umapx", "umap-learn": "umap", "fastumap": "fastumap", "scranpy": "scranpy",
-              "torchdr": "torchdr"}[library.removesuffix("-densmap")]
+    modules = {"umapx": "umapx", "umap-learn": "umap", "fastumap": "fastumap", "scranpy": "scranpy",
+               "torchdr": "torchdr"}
+    module = next(m for name, m in modules.items() if library == name or library.startswith(name + "-"))
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return float(out.stdout.strip()) if out.returncode == 0 else None

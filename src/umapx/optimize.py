@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from ._random import hash_pairs, uniform_float, uniform_int
 from .density import NO_TERMS, radius_grad
-from .loss import attraction_loss, degrees, pair_repulsion_weights, repulsion_loss
+from .loss import attraction_loss, degrees, repulsion_loss, repulsion_weight
 from .metrics import OUT_EUCLIDEAN, output_distance_grad
 
 _CLIP = 4.0
@@ -220,7 +220,7 @@ def sampling_scheme(graph, name, negative_sample_rate, w_max):
     d, n = degrees(graph), graph.shape[0]
     if name == "corrected":
         rows = np.repeat(np.arange(n), np.diff(graph.indptr))
-        w = pair_repulsion_weights(d, rows, graph.indices, negative_sample_rate)
+        w = repulsion_weight(d[rows], d[graph.indices], float(negative_sample_rate), n)
         return np.maximum(1.0 - graph.data - w, 0.0) / w_max, empty, empty
     scale = np.divide(d.mean(), d, out=np.zeros_like(d), where=d > 0)
     return empty, np.concatenate([[0.0], np.cumsum(d)]), scale

@@ -21,6 +21,7 @@ from .optimize import NEGATIVE_SAMPLING, default_n_epochs, find_ab_params, optim
 log = logging.getLogger("umapx")
 
 _POSITIVE = Interval(0, np.inf, open_low=True)
+LOSS_REPORT_RECORDS = 25  # loss records per fit with loss_report=True
 _METRIC = Kind((str, object), "a metric name or a numba-jitted function")
 
 _CONSTRAINTS = {
@@ -63,7 +64,7 @@ _CONSTRAINTS = {
     "output_dens": [Options((True, False))],
     "disconnection_distance": [NONE, _POSITIVE],
     "precomputed_knn": [Kind((tuple, list), "a tuple (knn_indices, knn_dists, knn_search_index)")],
-    "loss_report": [NONE, Options(("epoch",)), Interval(1, np.inf, integer=True)],
+    "loss_report": [NONE, Options((True, "epoch")), Interval(1, np.inf, integer=True)],
     "callbacks": [NONE, Kind((list, tuple), "a list of callables cb(epoch, embedding, record)")],
     "negative_sampling": [Options(NEGATIVE_SAMPLING)],
 }
@@ -84,10 +85,10 @@ class UMAP(ParamsMixin):
     and with ``output_dens`` ``rad_emb_`` holds the embedding's; otherwise they are None.
     Beyond umap-learn (after Damrich & Hamprecht, "On UMAP's true loss function"):
 
-    - ``loss_report``: None, ``"epoch"`` or k: record every (k-th) epoch's purported loss, the
-      effective loss the sampling optimises and the actual loss of the sampled pairs in
-      ``loss_history_`` (see ``umapx.loss``). Exact up to 5,000 points (O(n^2) per record),
-      an unbiased estimate beyond.
+    - ``loss_report``: None, True (25 records per fit), ``"epoch"`` or k (every k-th epoch): record the
+      purported loss, the effective loss the sampling optimises and the actual loss of the sampled
+      pairs in ``loss_history_``. Records use an unbiased O(n) estimate (see ``umapx.loss``); for
+      exact values, keep ``callbacks.EmbeddingSnapshots`` and pass them to ``umapx.loss.losses``.
     - ``callbacks``: callables ``cb(epoch, embedding, record)`` run between epochs; one returning
       True stops the fit (``n_epochs_run_``). See ``umapx.callbacks``.
     - ``negative_sampling``: ``"umap"`` (umap-learn's), ``"push_tail"`` or ``"corrected"``; see
@@ -262,7 +263,7 @@ class UMAP(ParamsMixin):
                                   self.dens_var_shift)
         with _stage("initialisation"):
             layout = self._initialise(graph, X, init, rng)
-        monitor = self._monitor(graph, n_epochs, a, b, key)
+        monitor = self._monitor(graph, n_epochs, a, b)
         with _stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), self._progress(n_epochs, "epochs", "layout") as bar:
             layout = optimize_layout(layout, graph, n_epochs, a=a, b=b, key=key,
                                      output_metric=output_metric, gamma=self.repulsion_strength,
@@ -279,15 +280,17 @@ class UMAP(ParamsMixin):
                 "loss_history_": None if monitor is None else monitor.loss_history(),
                 "n_epochs_run_": n_epochs if monitor is None or monitor.stopped_epoch is None else monitor.stopped_epoch}
 
-    def _monitor(self, graph, n_epochs, a, b, key):
+    def _monitor(self, graph, n_epochs, a, b):
         if self.loss_report is None and not self.callbacks:
             return None
         from .loss import LossMonitor
 
-        every = 1 if self.loss_report == "epoch" else self.loss_report
+        every = self.loss_report
+        if every is True or every == "epoch":
+            every = max(1, n_epochs // LOSS_REPORT_RECORDS) if every is True else 1
         return LossMonitor(graph, n_epochs, a=a, b=b, negative_sample_rate=self.negative_sample_rate,
                            gamma=self.repulsion_strength, corrected=self.negative_sampling == "corrected",
-                           every=every, callbacks=self.callbacks or (), key=key, log=log)
+                           every=every, callbacks=self.callbacks or (), log=log)
 
     def _curve(self):
         if self.a is not None and self.b is not None:
