@@ -5,10 +5,12 @@ With q_ij = a d_ij^2b and nu_ij = 1 / (1 + q_ij), the attractive and repulsive t
 L^a = -log nu = log(1 + q) and L^r = -log(1 - nu) = log(1 + 1/q) (eq. 6). Every sum is a sum over
 points i of a sum over the others j, split into j among i's graph neighbours and j elsewhere.
 ``losses`` sums all pairs exactly up to ``EXACT_MAX_SAMPLES`` points. The estimate, used beyond and
-by ``loss_report`` (with key 0, so that records of any fit are comparable), draws for each point ``EDGE_DRAWS`` of its graph neighbours and ``FAR_DRAWS``
-of the other points, uniformly with replacement, and scales each of the two means by how many such
-partners the point has: an unbiased estimate in O(n). Most of its variance is in the far pairs,
-hence more draws there. Draws come from a counter-based hash of the key, the point and the draw
+by ``loss_report`` (with key 0, so that records of any fit are comparable), draws for each point
+some of its graph neighbours and twice as many of the other points, uniformly with
+replacement, and scales each of the two means by how many such partners the point has: an unbiased
+estimate in O(n). Most of its variance is in the far pairs, hence more draws there. There are
+``EDGE_DRAWS`` + ``FAR_DRAWS`` draws per point, more on small graphs so that every estimate rests on
+at least ``MIN_DRAWS``. Draws come from a counter-based hash of the key, the point and the draw
 number, so the estimate is the same on any number of threads.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ import scipy.sparse as sp
 from ._random import uniform_int
 
 EXACT_MAX_SAMPLES = 5_000
-EDGE_DRAWS, FAR_DRAWS = 8, 24
+EDGE_DRAWS, FAR_DRAWS, MIN_DRAWS = 12, 24, 1 << 17
 _Q_FLOOR = 1e-12  # q = a d^2b at coincident points, so that L^r stays finite
 
 
@@ -45,7 +47,7 @@ def _dist2(y, z):
 
 
 @numba.njit(parallel=True, cache=True)
-def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, key):
+def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, edge_draws, far_draws, key):
     """For each point i, sums over j != i of: mu_ij L^a_ij; (1 - mu_ij) L^r_ij; L^r_ij; and, on graph
     edges, max(1 - mu_ij - w_ij, 0) L^r_ij with w_ij = (d_i + d_j) m / 2n (eq. 18). Exact, or
     estimated from draws among i's graph neighbours and among the other points."""
@@ -56,7 +58,7 @@ def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, key):
         at = np.searchsorted(row, i)
         loop = int(at < row.shape[0] and row[at] == i)
         r = row.shape[0] - loop  # neighbours other than i
-        draws = r if exact or r <= EDGE_DRAWS else EDGE_DRAWS
+        draws = r if exact or r <= edge_draws else edge_draws
         for s in range(draws):
             p = s if draws == r else uniform_int(key, i, 0, s, r)
             e = lo + p + (loop and p >= at)
@@ -71,7 +73,7 @@ def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, key):
             out[i, 3] += scale * max(1.0 - mu[e] - w, 0.0) * lr
         others = n - 1 - r
         far = 0.0
-        if exact or others <= FAR_DRAWS:
+        if exact or others <= far_draws:
             k = 0
             for j in range(n):
                 while k < row.shape[0] and row[k] < j:
@@ -80,7 +82,7 @@ def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, key):
                     far += repulsion_loss(_dist2(Y[i], Y[j]), a, b)
         else:
             drawn, t = 0, 0
-            while drawn < FAR_DRAWS:
+            while drawn < far_draws:
                 j = uniform_int(key, i, 1, t, n - 1)
                 j += j >= i
                 t += 1
@@ -89,7 +91,7 @@ def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, key):
                     continue
                 far += repulsion_loss(_dist2(Y[i], Y[j]), a, b)
                 drawn += 1
-            far *= others / FAR_DRAWS
+            far *= others / far_draws
         out[i, 1] += far
         out[i, 2] += far
     return out
@@ -148,9 +150,15 @@ class _GraphParts:
         self.degrees = degrees(graph)
 
 
+def _draws_per_point(n):
+    """(graph-neighbour draws, other-point draws) per point of the estimate."""
+    scale = max(1, -(-MIN_DRAWS // (n * (EDGE_DRAWS + FAR_DRAWS))))
+    return scale * EDGE_DRAWS, scale * FAR_DRAWS
+
+
 def _losses(Y, g, a, b, m, gamma, corrected, exact, key):
     sums = _point_sums(np.ascontiguousarray(Y, dtype=np.float64), g.indptr, g.indices, g.mu, g.degrees, a, b,
-                       float(m), exact, key)
+                       float(m), exact, *_draws_per_point(g.n), key)
     attraction, purported_rep = float(sums[:, 0].sum()), float(sums[:, 1].sum())
     effective_rep = m / g.n * float(g.degrees @ sums[:, 2])  # sum_{i != j} (d_i + d_j) m / 2n L^r_ij
     if corrected:  # eq. 18: kNN-graph pairs repelled with weight 1 - mu_ij instead of (d_i + d_j) m / 2n
@@ -171,7 +179,7 @@ class LossMonitor:
     def __init__(self, graph, n_epochs, *, a, b, negative_sample_rate, gamma, corrected, every, callbacks, log=None):
         self.parts = _GraphParts(graph)
         self.n_epochs, self.every, self.callbacks, self.log = n_epochs, every, list(callbacks), log
-        exact = self.parts.n <= 1 + EDGE_DRAWS + FAR_DRAWS  # where it costs no more than the estimate
+        exact = self.parts.n - 1 <= sum(_draws_per_point(self.parts.n))  # where it costs no more than the estimate
         self.args = (a, b, negative_sample_rate, gamma, corrected, exact, 0)
         self.history, self.stopped_epoch = {}, None
 

@@ -34,9 +34,12 @@ def find_ab_params(spread, min_dist):
     return float(a), float(b)
 
 
-def default_n_epochs(n_samples, densmap=False):
-    """umap-learn's defaults: 500 epochs up to 10,000 samples, else 200; 200 more for DensMAP."""
-    return (500 if n_samples <= 10_000 else 200) + (200 if densmap else 0)
+def default_n_epochs(n_samples, dens_frac=0.0):
+    """umap-learn's plain defaults: 500 epochs up to 10,000 samples, else 200. With DensMAP's term on
+    in the last ``dens_frac`` of the epochs, that many more so the plain phase keeps its full length
+    (at most twice as many; umap-learn adds 200, i.e. 700 / 400, where this gives 714 / 286)."""
+    plain = 500 if n_samples <= 10_000 else 200
+    return round(plain / (1.0 - min(dens_frac, 0.5)))
 
 
 def epochs_per_sample(weights, w_max):

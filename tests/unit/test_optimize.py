@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from umapx.optimize import attract_coeff, epochs_per_sample, find_ab_params, repel_coeff
+from umapx.optimize import attract_coeff, default_n_epochs, epochs_per_sample, find_ab_params, repel_coeff
 
 
 def attractive_loss(y, z, a, b):
@@ -58,3 +58,11 @@ def test_ab_fit_matches_known_defaults():
 def test_epochs_per_sample_ratio():
     w = np.array([1.0, 0.5, 0.25])
     assert np.allclose(epochs_per_sample(w, w.max()), [1.0, 2.0, 4.0])
+
+
+def test_default_epochs_keep_the_plain_phase_whole_under_densmap():
+    assert (default_n_epochs(10_000), default_n_epochs(10_001)) == (500, 200)
+    # the density term runs in the last 30%, on top of the plain 500 / 200 epochs
+    assert (default_n_epochs(10_000, 0.3), default_n_epochs(70_000, 0.3)) == (714, 286)
+    assert round(286 * (1 - 0.3)) == 200
+    assert default_n_epochs(70_000, 1.0) == 400  # at most twice the plain epochs
