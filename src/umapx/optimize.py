@@ -36,10 +36,11 @@ def find_ab_params(spread, min_dist):
 
 def default_n_epochs(n_samples, dens_frac=0.0):
     """umap-learn's plain defaults: 500 epochs up to 10,000 samples, else 200. With DensMAP's term on
-    in the last ``dens_frac`` of the epochs, that many more so the plain phase keeps its full length
-    (at most twice as many; umap-learn adds 200, i.e. 700 / 400, where this gives 714 / 286)."""
+    in the last ``dens_frac`` of the epochs, enough that at least 200 plain epochs (the large-data
+    default) come before it: 500 / 286 at dens_frac 0.3, where umap-learn adds 200 (700 / 400);
+    at most 400."""
     plain = 500 if n_samples <= 10_000 else 200
-    return round(plain / (1.0 - min(dens_frac, 0.5)))
+    return max(plain, round(200 / (1.0 - min(dens_frac, 0.5)))) if dens_frac > 0 else plain
 
 
 def epochs_per_sample(weights, w_max):

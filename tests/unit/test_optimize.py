@@ -60,9 +60,9 @@ def test_epochs_per_sample_ratio():
     assert np.allclose(epochs_per_sample(w, w.max()), [1.0, 2.0, 4.0])
 
 
-def test_default_epochs_keep_the_plain_phase_whole_under_densmap():
+def test_default_epochs_give_densmap_200_plain_epochs_first():
     assert (default_n_epochs(10_000), default_n_epochs(10_001)) == (500, 200)
-    # the density term runs in the last 30%, on top of the plain 500 / 200 epochs
-    assert (default_n_epochs(10_000, 0.3), default_n_epochs(70_000, 0.3)) == (714, 286)
+    # the density term runs in the last 30%, after at least 200 plain epochs
+    assert (default_n_epochs(10_000, 0.3), default_n_epochs(70_000, 0.3)) == (500, 286)
     assert round(286 * (1 - 0.3)) == 200
-    assert default_n_epochs(70_000, 1.0) == 400  # at most twice the plain epochs
+    assert default_n_epochs(70_000, 0.0) == 200 and default_n_epochs(70_000, 1.0) == 400
