@@ -59,6 +59,7 @@ def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, edge_draws, far_
         loop = int(at < row.shape[0] and row[at] == i)
         r = row.shape[0] - loop  # neighbours other than i
         draws = r if exact or r <= edge_draws else edge_draws
+        scale = r / max(draws, 1)
         for s in range(draws):
             p = s if draws == r else uniform_int(key, i, 0, s, r)
             e = lo + p + (loop and p >= at)
@@ -66,7 +67,6 @@ def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, edge_draws, far_
             d2 = _dist2(Y[i], Y[j])
             lr = repulsion_loss(d2, a, b)
             w = repulsion_weight(degree[i], degree[j], m, n)
-            scale = r / draws
             out[i, 0] += scale * mu[e] * attraction_loss(d2, a, b)
             out[i, 1] += scale * (1.0 - mu[e]) * lr
             out[i, 2] += scale * lr

@@ -285,9 +285,10 @@ class UMAP(ParamsMixin):
             return None
         from .loss import LossMonitor
 
-        every = self.loss_report
-        if every is True or every == "epoch":
-            every = max(1, n_epochs // LOSS_REPORT_RECORDS) if every is True else 1
+        if self.loss_report is True:
+            every = max(1, n_epochs // LOSS_REPORT_RECORDS)
+        else:
+            every = 1 if self.loss_report == "epoch" else self.loss_report
         return LossMonitor(graph, n_epochs, a=a, b=b, negative_sample_rate=self.negative_sample_rate,
                            gamma=self.repulsion_strength, corrected=self.negative_sampling == "corrected",
                            every=every, callbacks=self.callbacks or (), log=log)
