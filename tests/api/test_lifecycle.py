@@ -37,7 +37,7 @@ def letter_split():
 @pytest.mark.parametrize("approximate", [False, True], ids=["exact", "hnsw"])
 def test_transform_is_batch_invariant_and_thread_independent(letter_split, approximate):
     X, _ = letter_split
-    model = UMAP(force_approximation_algorithm=approximate, n_jobs=2, **FAST).fit(X[:6000])
+    model = UMAP(force_approximation_algorithm=approximate, n_jobs=2, **FAST).fit(X[:4000])
     assert (model._hnsw is not None) == approximate
     batch = model.transform(X[6000:11000])
     alone = model.transform(X[6000:6100])
