@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-all bench bench-lifecycle experiments clean
+.PHONY: install demo test test-all bench bench-lifecycle bench-scaling experiments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench: $(BENCH_STAMP)
 
 bench-lifecycle: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python benchmarks/lifecycle.py $(LIFECYCLE_FLAGS)
+
+bench-scaling: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/scaling.py $(SCALING_FLAGS)
 
 experiments: $(STAMP)
 	$(BIN)/python experiments/true_loss.py $(EXPERIMENT_FLAGS)
