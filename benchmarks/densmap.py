@@ -3,9 +3,10 @@
     python benchmarks/densmap.py [--seeds 0,1,2] [--umap-learn]
 
 Fits plain UMAP and DensMAP at dens_lambda 0.1, 2 and 5 (output_dens=True) on all 10,000 points, for
-each seed, and reports Pearson corr(rad_orig_, rad_emb_) (embedding radii on the embedding's own kNN
-graph, as umap-learn reports them), the correlation DensMAP optimises (002 eq. 33: embedding radii of
-eq. 31 over the data graph's edges) and 5-fold 10-NN accuracy; with ``--umap-learn`` the same for
+each seed, and reports per seed and as the mean over seeds: Pearson corr(rad_orig_, rad_emb_)
+(embedding radii on the embedding's own kNN graph, as umap-learn reports them), the correlation
+DensMAP optimises (002 eq. 33: embedding radii of eq. 31 over the data graph's edges) and 5-fold
+10-NN accuracy; with ``--umap-learn`` the same for
 umap-learn's densMAP. Then fits on the first 9,000 and transforms the last 1,000, comparing the new
 points' radius correlation with the training points'. Fit times belong to
 ``run.py --libraries umapx,umapx-densmap,umap-learn-densmap``.
@@ -42,6 +43,7 @@ def main():
     X, y = load("mnist_test")
     print("| library | seed | setting | corr(rad_orig_, rad_emb_) | optimised corr (eq. 33) | 10-NN accuracy |\n"
           "|---|---|---|---|---|---|")
+    means = {}
     for seed in (int(s) for s in args.seeds.split(",")):
         for lam in LAMBDAS:
             model = UMAP(random_state=seed, output_dens=True, densmap=lam is not None, dens_lambda=lam or 2.0).fit(X)
@@ -51,6 +53,7 @@ def main():
             acc = knn_accuracy(model.embedding_, y, k=10, cv=5, random_state=0)
             setting = "plain UMAP" if lam is None else f"DensMAP lambda={lam}"
             print(f"| umapx | {seed} | {setting} | {corr:.3f} | {optimised:.3f} | {acc:.3f} |", flush=True)
+            means.setdefault(setting, []).append((corr, optimised, acc))
         if args.umap_learn:
             import umap
 
@@ -59,6 +62,9 @@ def main():
                 acc = knn_accuracy(emb, y, k=10, cv=5, random_state=0)
                 print(f"| umap-learn | {seed} | densMAP lambda={lam} | {np.corrcoef(ro, re)[0, 1]:.3f} | — | {acc:.3f} |",
                       flush=True)
+    print("\nmean over seeds:\n\n| setting | corr(rad_orig_, rad_emb_) | optimised corr | 10-NN accuracy |\n|---|---|---|---|")
+    for setting, rows in means.items():
+        print(f"| {setting} | " + " | ".join(f"{v:.3f}" for v in np.mean(rows, axis=0)) + " |")
     model = UMAP(random_state=0, densmap=True, output_dens=True).fit(X[:9000])
     _, rad_orig, rad_emb = model.transform(X[9000:])
     print(f"\nfit 9,000 / transform 1,000: training corr {np.corrcoef(model.rad_orig_, model.rad_emb_)[0, 1]:.3f}, "

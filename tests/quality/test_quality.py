@@ -66,4 +66,4 @@ def test_densmap_keeps_local_density(digits):
 
 @pytest.mark.slow
 def test_densmap_keeps_local_density_on_mnist(real_data):
-    _check_densmap_keeps_density(*real_data("mnist_test"), seeds=(0,))
+    _check_densmap_keeps_density(*real_data("mnist_test"), seeds=(0, 1, 2))
