@@ -72,16 +72,18 @@ def repel_coeff(d2, a, b, gamma):
 
 
 @numba.njit(inline="always")
-def _direction(out_code, y, z, out_params, grad):
-    """d^2 and a vector v with dd/dy = v / d: y - z for euclidean, d * grad(d) for the other output metrics."""
+def _direction(out_code, Y, i, Z, j, out_params, grad):
+    """d^2 between rows Y[i] and Z[j] and, in ``grad``, a vector v with dd/dY[i] = v / d: Y[i] - Z[j] for
+    euclidean, d * grad(d) for the other output metrics. Rows are read in place: a row view per
+    sample would cost two atomic reference counts on an array that every thread shares."""
     if out_code == OUT_EUCLIDEAN:
         d2 = 0.0
-        for c in range(y.shape[0]):
-            grad[c] = y[c] - z[c]
+        for c in range(Y.shape[1]):
+            grad[c] = Y[i, c] - Z[j, c]
             d2 += grad[c] * grad[c]
         return d2
-    d = output_distance_grad(out_code, y, z, out_params, grad)
-    for c in range(y.shape[0]):
+    d = output_distance_grad(out_code, Y[i], Z[j], out_params, grad)
+    for c in range(Y.shape[1]):
         grad[c] *= d
     return d * d
 
@@ -92,16 +94,16 @@ def _clip(v):
 
 
 @numba.njit(inline="always")
-def _step(y, grad, coeff, step):
-    for c in range(y.shape[0]):
-        y[c] += step * _clip(coeff * grad[c])
+def _step(Y, i, grad, coeff, step):
+    for c in range(Y.shape[1]):
+        Y[i, c] += step * _clip(coeff * grad[c])
 
 
 @numba.njit(inline="always")
-def _repel(y, z, grad, a, b, gamma, alpha, scale, out_code, out_params, track):
-    """Push y away from z; returns the pair's repulsive loss L^r (004 eq. 6) when ``track``, else 0."""
-    d2 = _direction(out_code, y, z, out_params, grad)
-    _step(y, grad, scale * repel_coeff(d2, a, b, gamma), alpha)
+def _repel(head, i, tail, k, grad, a, b, gamma, alpha, scale, out_code, out_params, track):
+    """Push head[i] away from tail[k]; returns the pair's repulsive loss L^r (004 eq. 6) when ``track``, else 0."""
+    d2 = _direction(out_code, head, i, tail, k, out_params, grad)
+    _step(head, i, grad, scale * repel_coeff(d2, a, b, gamma), alpha)
     return repulsion_loss(d2, a, b) if track else 0.0
 
 
@@ -133,31 +135,29 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     for c in numba.prange(n_chunks):
         grad = np.empty(dim, dtype=np.float64)
         for i in range(c * _CHUNK, min((c + 1) * _CHUNK, n_heads)):
-            y = head[i]
             attraction, repulsion = 0.0, 0.0
             for e in range(indptr[i], indptr[i + 1]):
                 if corrected and uniform_float(key, epoch, edge_id[e], _KNN_DRAW) < knn_repulsion[e]:
-                    repulsion += _repel(y, tail[tails[e]], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
+                    repulsion += _repel(head, i, tail, tails[e], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
                 if next_sample[e] > epoch:
                     continue
                 j = tails[e]
-                z = tail[j]
-                d2 = _direction(out_code, z, y, out_params, grad)  # d is symmetric
+                d2 = _direction(out_code, tail, j, head, i, out_params, grad)  # d is symmetric
                 coeff = attract_coeff(d2, a, b)
                 if track:
                     attraction += attraction_loss(d2, a, b)
                 if move_tails:
                     for k in range(dim):
                         pull[e, k] = alpha * _clip(coeff * grad[k])
-                _direction(out_code, y, z, out_params, grad)
-                _step(y, grad, coeff, alpha)
+                _direction(out_code, head, i, tail, j, out_params, grad)
+                _step(head, i, grad, coeff, alpha)
                 if densmap and d2 > 0.0:
                     # -lam Corr moves y_i by lam dCorr/dy_i = sum over i's edges of 2 (g_i dr_i/dd^2 + g_j dr_j/dd^2)
                     # (y_i - y_j) (002 eqs. 34-35), so each vertex takes it from its own row (no pull), eps[e] times
                     # per sample as edge e is sampled once per eps[e] epochs; clipped apart from the attraction
                     dr = (g_head[i] * radius_grad(d2, a, b, r_head[i], phi_head[i])
                           + g_tail[j] * radius_grad(d2, a, b, r_tail[j], phi_tail[j]))
-                    _step(y, grad, 2.0 * eps[e] * dr, alpha)
+                    _step(head, i, grad, 2.0 * eps[e] * dr, alpha)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:
@@ -165,12 +165,12 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                 for s in range(n_neg):
                     k = uniform_int(key, epoch, edge_id[e], s, n_tail)
                     if not (move_tails and k == i):
-                        repulsion += _repel(y, tail[k], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
+                        repulsion += _repel(head, i, tail, k, grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
                     if push_tail:
                         u = uniform_float(key, epoch, edge_id[e], _PUSHER_DRAW + s) * pushers[-1]
                         pusher = np.searchsorted(pushers, u, side="right") - 1
                         if pusher != i:
-                            _repel(y, tail[pusher], grad, a, b, gamma, alpha, push_scale[i], out_code, out_params, False)
+                            _repel(head, i, tail, pusher, grad, a, b, gamma, alpha, push_scale[i], out_code, out_params, False)
                 next_negative[e] += n_neg * eps[e] / neg_rate
             if track:
                 loss[i, 0] += attraction
