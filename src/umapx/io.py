@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 FORMAT = "umapx-model"
-VERSION = 1
+VERSION = 2  # 2: the hnswlib index is kept with its principal axes (or None)
 _META = "model.json"
 _DERIVED = ("_metric", "_output_metric")  # rebuilt from the parameters on load
 _FIT_ONLY = ("callbacks",)  # used while fitting only; saved as None
@@ -59,6 +59,8 @@ def load(path):
     params = {name: _decode(value, arrays) for name, value in meta["params"].items()}
     model = {"UMAP": UMAP, "DensMAP": DensMAP}[meta["class"]](**params)
     state = {name: _decode(value, arrays) for name, value in meta["state"].items()}
+    if meta["version"] < 2 and state.get("_hnsw") is not None:
+        state["_hnsw"] = (state["_hnsw"], None)  # version 1 kept the bare index, always in the full space
     width = state.get("n_features_in_") or 1
     state["_metric"] = resolve_metric(model.metric, model.metric_kwds, width)
     state["_output_metric"] = resolve_output_metric(model.output_metric, model.output_metric_kwds, model.n_components)

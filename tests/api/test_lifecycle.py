@@ -1,4 +1,5 @@
 """New data and the model's life cycle: transform, inverse_transform, update, composition, save/load."""
+import json
 import pickle
 import zipfile
 
@@ -10,6 +11,7 @@ from sklearn.neighbors import KNeighborsClassifier
 import umapx
 from umapx import UMAP, NotFittedError
 from umapx.evaluation import trustworthiness
+from umapx.io import VERSION
 
 FAST = {"random_state": 0, "n_epochs": 60}
 
@@ -270,10 +272,47 @@ def test_load_rejects_bad_files(tmp_path, digits_model):
         for item in src.namelist():
             payload = src.read(item)
             if item == "model.json":
-                payload = payload.replace(b'"version": 1', b'"version": 99')
+                payload = payload.replace(f'"version": {VERSION}'.encode(), b'"version": 99')
             dst.writestr(item, payload)
     with pytest.raises(ValueError, match="written by a newer umapx \\(format version 99\\)"):
         umapx.load(tmp_path / "new.umapx")
+
+
+def test_load_reads_format_version_1(tmp_path, digits):
+    """Version 1 kept the bare hnswlib index (always in the full space); it still loads and transforms alike."""
+    X, _ = digits
+    model = UMAP(force_approximation_algorithm=True, **FAST).fit(X[:1500])
+    assert model._hnsw[1] is None
+    model.save(tmp_path / "m.umapx")
+    with zipfile.ZipFile(tmp_path / "m.umapx") as src, zipfile.ZipFile(tmp_path / "v1.umapx", "w") as dst:
+        for item in src.namelist():
+            payload = src.read(item)
+            if item == "model.json":
+                meta = json.loads(payload)
+                meta["version"] = 1
+                meta["state"]["_hnsw"] = meta["state"]["_hnsw"]["list"][0]
+                payload = json.dumps(meta)
+            dst.writestr(item, payload)
+    old = umapx.load(tmp_path / "v1.umapx")
+    assert old._hnsw[1] is None
+    assert old.transform(X[1500:]).tobytes() == model.transform(X[1500:]).tobytes()
+
+
+def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data):
+    """Wide rows (mnist_test: 784 features) are indexed in their principal axes; transform stays
+    batch-invariant, and save/load, pickle and update keep the projection."""
+    X, _ = real_data("mnist_test")
+    model = UMAP(force_approximation_algorithm=True, **FAST).fit(X[:2000])
+    index, projection = model._hnsw
+    assert index.dim == projection[1].shape[1] < X.shape[1]
+    alone = model.transform(X[2000:2100])
+    assert alone.tobytes() == model.transform(X[2000:2600])[:100].tobytes()
+    model.save(tmp_path / "m.umapx")
+    for again in (umapx.load(tmp_path / "m.umapx"), pickle.loads(pickle.dumps(model))):
+        assert again.transform(X[2000:2100]).tobytes() == alone.tobytes()
+    model.update(X[2600:2800])
+    assert model._hnsw[0].get_current_count() == 2200
+    assert np.isfinite(model.embedding_).all()
 
 
 def test_save_refuses_callable_metric(tmp_path, digits):
