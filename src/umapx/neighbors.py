@@ -45,7 +45,8 @@ def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, see
     every other metric and for sparse input. With ``random_state`` set, index construction runs on one
     thread so that the graph, and everything after it, is reproducible; queries stay parallel.
     Returns ``(indices int32, distances float32, hnsw)``, ``hnsw`` being (hnswlib index, projection)
-    when one was built (kept for ``query_neighbors``; see ``_hnsw_index``) and None otherwise. ``progress`` (a tqdm bar or None) counts rows done.
+    when one was built (kept for ``query_neighbors``; see ``_hnsw_index``) and None otherwise.
+    ``progress`` (a tqdm bar or None) counts rows done.
     """
     sparse = sp.issparse(X)
     if metric.name == "precomputed":
