@@ -6,10 +6,9 @@ Fits plain UMAP and DensMAP at dens_lambda 0.1, 2 and 5 (output_dens=True) on al
 each seed, and reports per seed and as the mean over seeds: Pearson corr(rad_orig_, rad_emb_)
 (embedding radii on the embedding's own kNN graph, as umap-learn reports them), the correlation
 DensMAP optimises (002 eq. 33: embedding radii of eq. 31 over the data graph's edges) and 5-fold
-10-NN accuracy; with ``--umap-learn`` the same for
-umap-learn's densMAP. Then fits on the first 9,000 and transforms the last 1,000, comparing the new
-points' radius correlation with the training points'. Fit times belong to
-``run.py --libraries umapx,umapx-densmap,umap-learn-densmap``.
+10-NN accuracy; with ``--umap-learn`` the same for umap-learn's densMAP. Then fits on the first
+9,000 and transforms the last 1,000, comparing the new points' radius correlation with the training
+points'. Fit times belong to ``run.py --libraries umapx,umapx-densmap,umap-learn-densmap``.
 """
 import argparse
 

@@ -10,6 +10,8 @@ X = load_digits().data
 model = umapx.UMAP(random_state=0).fit(X[:1500])
 model.transform(X[1500:])
 umapx.UMAP(random_state=0, densmap=True).fit(X)
+wide = np.random.default_rng(0).normal(size=(600, 300)).astype(np.float32)
+umapx.UMAP(random_state=0, force_approximation_algorithm=True).fit(wide[:500]).transform(wide[500:])
 """
 
 
