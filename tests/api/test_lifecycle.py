@@ -299,12 +299,15 @@ def test_load_reads_format_version_1(tmp_path, digits):
 
 
 def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data):
-    """Wide rows (mnist_test: 784 features) are indexed in their principal axes; transform stays
-    batch-invariant, and save/load, pickle and update keep the projection."""
+    """Wide rows (mnist_test: 784 features) are indexed in their principal axes; the fit is the same
+    on 1 and 2 threads, transform stays batch-invariant, and save/load, pickle and update keep the
+    projection."""
     X, _ = real_data("mnist_test")
-    model = UMAP(force_approximation_algorithm=True, **FAST).fit(X[:2000])
+    model = UMAP(force_approximation_algorithm=True, n_jobs=2, **FAST).fit(X[:2000])
     index, projection = model._hnsw
     assert index.dim == projection[1].shape[1] < X.shape[1]
+    one_thread = UMAP(force_approximation_algorithm=True, n_jobs=1, **FAST).fit(X[:2000])
+    assert one_thread.embedding_.tobytes() == model.embedding_.tobytes()
     alone = model.transform(X[2000:2100])
     assert alone.tobytes() == model.transform(X[2000:2600])[:100].tobytes()
     model.save(tmp_path / "m.umapx")
