@@ -152,23 +152,13 @@ def blas_knn(X, Q, k, metric, progress=None):
         if sp.issparse(Xp):
             picked = np.take_along_axis(score, cand, axis=1)
             exact = 1.0 + picked if angular else np.sqrt(np.maximum(picked + _squared_norms(block)[:, None], 0.0))
+            order = np.lexsort((cand, exact), axis=-1)[:, :k]
+            idx[start:start + step] = np.take_along_axis(cand, order, axis=1)
+            dist[start:start + step] = np.take_along_axis(exact, order, axis=1)
         else:
-            exact = _exact_candidates(Xp, block, cand, angular)
-        order = np.lexsort((cand, exact), axis=-1)[:, :k]
-        idx[start:start + step] = np.take_along_axis(cand, order, axis=1)
-        dist[start:start + step] = np.take_along_axis(exact, order, axis=1)
+            idx[start:start + step], dist[start:start + step] = _remeasure(Xp, block, cand.astype(np.int64), k, angular)
         _tick(progress, block.shape[0])
     return idx.astype(np.int32), np.maximum(dist, 0.0).astype(np.float32)
-
-
-def _exact_candidates(Xp, block, cand, angular):
-    """Distances from each query row to its candidate rows, in float64."""
-    rows = Xp[cand].astype(np.float64)
-    q = block.astype(np.float64)[:, None, :]
-    if angular:
-        return 1.0 - np.einsum("ijk,ijk->ij", rows, np.broadcast_to(q, rows.shape))
-    diff = rows - q
-    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
 
 
 @numba.njit(parallel=True, cache=True)
@@ -288,9 +278,11 @@ def _hnsw_query(hnsw, data, Q, k, metric, n_jobs, progress=None, ef=None):
     sets of ``benchmarks/``. With a projection, the PCA_CANDIDATES x k (at least 64) nearest in the
     principal axes are searched at 1.5 times that breadth and re-measured exactly."""
     index, projection = hnsw
-    n_cand = min(max(64, PCA_CANDIDATES * k), index.get_current_count()) if projection is not None else k
-    index.set_ef(max(ef or max(64, 2 * k), n_cand * 3 // 2 if projection is not None else 0))
-    prepared = _prepare_blas(data, metric) if projection is not None else None
+    ef, n_cand, prepared = ef or max(64, 2 * k), k, None
+    if projection is not None:
+        n_cand = min(max(64, PCA_CANDIDATES * k), index.get_current_count())
+        ef, prepared = max(ef, n_cand * 3 // 2), _prepare_blas(data, metric)
+    index.set_ef(ef)
     m = Q.shape[0]
     idx, dist = np.empty((m, k), dtype=np.int32), np.empty((m, k), dtype=np.float32)
     for rows in np.array_split(np.arange(m), max(20 if progress is not None else 1, m // 2048)):
