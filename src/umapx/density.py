@@ -21,13 +21,14 @@ _RADIUS_EPS = 1e-8  # keeps log finite where all neighbours coincide, as umap-le
 NO_TERMS = (np.zeros(0),) * 6  # sgd_epoch's density arguments in an epoch without the term
 
 
-def log_radii(graph, dists):
+def log_radii(graph, dists, power=2):
     """r_i = log(sum_j mu_ij d_ij^2 / sum_j mu_ij) over the edges of i (002 eq. 30); NaN without edges.
 
     ``graph`` holds the memberships mu and ``dists`` the distances d of (at least) the same edges.
+    ``power=1`` weighs d instead of d^2: umap-learn's ``rad_emb``, the embedding radius it reports.
     """
     mu = graph.astype(np.float64)
-    weighted = np.asarray(mu.multiply(dists).multiply(dists).sum(axis=1)).ravel()
+    weighted = np.asarray(mu.multiply(dists.astype(np.float64).power(power)).sum(axis=1)).ravel()
     total = np.asarray(mu.sum(axis=1)).ravel()
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(_RADIUS_EPS + weighted / total)

@@ -345,18 +345,19 @@ class UMAP(ParamsMixin):
             euclidean = resolve_metric("euclidean", None, self.n_components)
             tail = self._training_embedding()
             emb_idx, emb_dist = query_neighbors(tail, embedding, self._n_neighbors, euclidean, n_jobs=threads)
-            return embedding, rad_orig, self._new_point_radii(emb_idx, emb_dist)
+            return embedding, rad_orig, self._new_point_radii(emb_idx, emb_dist, power=1)
 
-    def _new_point_radii(self, idx, dist):
+    def _new_point_radii(self, idx, dist, power=2):
         """Log local radii of new points (002 eq. 30) from their nearest training points, with the
-        memberships a fit gives a point: itself first, then its n_neighbors - 1 nearest."""
+        memberships a fit gives a point: itself first, then its n_neighbors - 1 nearest; ``power``
+        as in ``log_radii`` (1 for ``rad_emb_``)."""
         m, k = idx.shape
         rows = np.concatenate([np.arange(m)[:, None] + self._raw_data.shape[0], idx[:, :k - 1]], axis=1)
         dists = np.concatenate([np.zeros((m, 1), dtype=np.float32), dist[:, :k - 1]], axis=1)
         sigma, rho = fuzzy.smooth_knn_dist(dists, k, float(self.local_connectivity), self._knn_mean)
         mu = fuzzy.membership_strengths(rows, dists, sigma, rho, False)
         mu[:, 0] = 0.0
-        return log_radii(sp.csr_matrix(mu), sp.csr_matrix(dists))
+        return log_radii(sp.csr_matrix(mu), sp.csr_matrix(dists), power)
 
     def _new_point_density(self, rad_orig):
         """The density term of new points against the fitted layout (see ``transform``)."""
@@ -616,14 +617,15 @@ class UMAP(ParamsMixin):
 
     def _embedding_radii(self, layout, k, key, threads):
         """Log local radii of the embedding on its own euclidean kNN fuzzy graph, as umap-learn's
-        ``rad_emb_`` (002 eq. 30 applied to the embedding; squared distances, like ``rad_orig_``)."""
+        ``rad_emb_``: 002 eq. 30 applied to the embedding, weighing distances where ``rad_orig_``
+        weighs squared distances, as umap-learn does (so the two libraries' correlations compare)."""
         from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
 
         euclidean = resolve_metric("euclidean", None, layout.shape[1])
         idx, dist, _ = nearest_neighbors(layout, k, euclidean, approximate=layout.shape[0] > EXACT_MAX_SAMPLES,
                                       random_state=self.random_state, seed=key, n_jobs=threads)
         emb_graph, _, _ = fuzzy.fuzzy_simplicial_set(idx, dist)
-        return log_radii(emb_graph, fuzzy.knn_distance_graph(idx, dist))
+        return log_radii(emb_graph, fuzzy.knn_distance_graph(idx, dist), power=1)
 
     def _warn_isolated(self, graph):
         degree = np.diff(graph.indptr)

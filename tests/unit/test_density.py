@@ -41,6 +41,11 @@ def test_data_radii_follow_eq_30():
     got = log_radii(graph, D)
     assert np.isnan(got[39]) and np.isnan(expected[39])
     assert np.allclose(got[:39], expected[:39], rtol=1e-10)
+    # power=1 (umap-learn's rad_emb): log of the weighted mean distance
+    mu, d = graph.toarray()[:39], D.toarray()[:39]
+    mean_d = np.log(1e-8 + (mu * d).sum(axis=1) / mu.sum(axis=1))
+    assert np.allclose(log_radii(graph, D, power=1)[:39], mean_d, rtol=1e-10)
+    assert not np.allclose(mean_d, expected[:39] / 2, rtol=1e-3)  # not just half the squared version
 
 
 def test_embedding_radii_follow_eq_31():
