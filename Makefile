@@ -33,7 +33,7 @@ BENCH_FLAGS ?=
 $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/pip install --quiet -e . -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/pip install --quiet -e ".[plot]" -r benchmarks/requirements.txt
 	$(BENCH_VENV)/bin/python -m umapx.warmup
 	touch $(BENCH_STAMP)
 

@@ -67,12 +67,24 @@ FITS = {"umapx": fit_umapx, "umap-learn": fit_umap_learn, "fastumap": fit_fastum
         "umapx-loss-epoch": lambda X: fit_umapx(X, loss_report="epoch")}
 
 
-def main(library, dataset, prefix):
+def load_spec(spec):
+    """(X, y) of data set ``spec``: a bundled name, or ``name@n`` for a seeded random n of its rows."""
     import numpy as np
 
     from umapx.datasets import load
 
-    X, _ = load(dataset)
+    name, _, n = spec.partition("@")
+    X, y = load(name)
+    if not n:
+        return X, y
+    rows = np.sort(np.random.default_rng(0).choice(X.shape[0], int(n), replace=False))
+    return X[rows], y[rows]
+
+
+def main(library, dataset, prefix):
+    import numpy as np
+
+    X, _ = load_spec(dataset)
     loaded = time.perf_counter()
     imported, embedding, stages = FITS[library](X)
     done = time.perf_counter()

@@ -28,14 +28,16 @@ LIBRARIES = ["umapx", *PEERS]
 TIMEOUT_S = 1800
 
 
-def run_fit(library: str, dataset: str, workdir: str, env: dict | None = None) -> dict:
-    """Fit in a fresh interpreter; returns its wall time, peak RSS and inner timings, or the failure."""
+def run_fit(library: str, dataset: str, workdir: str, env: dict | None = None, timeout: float = TIMEOUT_S) -> dict:
+    """Fit in a fresh interpreter; returns its wall time, peak RSS and inner timings, or the failure
+    (a fit still running after ``timeout`` seconds is killed)."""
     prefix = os.path.join(workdir, f"{library}-{dataset}")
     with open(prefix + ".err", "w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, str(HERE / "fit_one.py"), library, dataset, prefix],
                                 stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, **(env or {})})
-        timer = threading.Timer(TIMEOUT_S, proc.kill)
+        killed = threading.Event()
+        timer = threading.Timer(timeout, lambda: (killed.set(), proc.kill()))
         timer.start()
         _, status = os.waitpid(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -43,6 +45,8 @@ def run_fit(library: str, dataset: str, workdir: str, env: dict | None = None) -
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         lines = err.read().strip().splitlines()
+    if killed.is_set():
+        return {"status": "failed", "error": f"timed out after {timeout:.0f} s"}
     if proc.returncode != 0:
         return {"status": "failed", "error": lines[-1] if lines else f"exit status {proc.returncode}"}
     with open(prefix + ".json") as f:
@@ -52,10 +56,10 @@ def run_fit(library: str, dataset: str, workdir: str, env: dict | None = None) -
 
 
 def quality(dataset: str, embedding_path: str) -> dict:
-    from umapx.datasets import load
+    from fit_one import load_spec
     from umapx.evaluation import knn_accuracy, trustworthiness
 
-    X, y = load(dataset)
+    X, y = load_spec(dataset)
     Y = np.load(embedding_path)
     if not np.all(np.isfinite(Y)):
         return {"trust": None, "acc": None, "non_finite": int((~np.isfinite(Y)).any(axis=1).sum())}
