@@ -5,6 +5,8 @@ negative samples from a snapshot of the layout taken at the start of the epoch, 
 sample is a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn applies to
 the tail of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread
 at the end of the epoch, in a fixed order. The result is therefore the same on any number of threads.
+DensMAP's epochs split the heads into ``DENSITY_PHASES`` interleaved phases with a fresh snapshot each
+(see ``umapx.density``).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from .metrics import OUT_EUCLIDEAN, output_distance_grad
 _CLIP = 4.0
 _REPULSION_EPS = 1e-3
 _CHUNK = 256
+DENSITY_PHASES = 8  # DensMAP epochs move the heads in this many interleaved phases, each against a fresh snapshot
 _KNN_DRAW = 1 << 40  # hash coordinates of the corrected scheme's draws and push_tail's pushers,
 _PUSHER_DRAW = 1 << 41  # apart from the negative samples' 0, 1, ...
 
@@ -115,8 +118,10 @@ def _repel(head, i, tail, k, grad, a, b, gamma, alpha, scale, out_code, out_para
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, a, b, gamma,
-              alpha, key, edge_id, out_code, out_params, pull, scheme, density, loss):
+              alpha, key, edge_id, out_code, out_params, pull, scheme, density, loss, phase, n_phases):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
+
+    Only heads i with i % n_phases == phase move (all of them for n_phases = 1; see ``optimize_layout``).
 
     ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
     random rows of ``tail`` per sample, drawn by hashing (key, epoch, edge_id[e], sample).
@@ -137,10 +142,12 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     corrected, push_tail, track = knn_repulsion.shape[0] > 0, pushers.shape[0] > 0, loss.shape[0] > 0
     g_head, r_head, phi_head, g_tail, r_tail, phi_tail = density
     densmap = g_head.shape[0] > 0
-    n_chunks = (n_heads + _CHUNK - 1) // _CHUNK
-    for c in numba.prange(n_chunks):
+    n_moving = (n_heads - phase + n_phases - 1) // n_phases
+    size = max(1, _CHUNK // n_phases)  # as many chunks for the threads as an epoch in one phase
+    for c in numba.prange((n_moving + size - 1) // size):
         grad = np.empty(dim, dtype=np.float64)
-        for i in range(c * _CHUNK, min((c + 1) * _CHUNK, n_heads)):
+        for t in range(c * size, min((c + 1) * size, n_moving)):
+            i = phase + t * n_phases
             attraction, repulsion = 0.0, 0.0
             for e in range(indptr[i], indptr[i + 1]):
                 if corrected and uniform_float(key, epoch, edge_id[e], _KNN_DRAW) < knn_repulsion[e]:
@@ -285,8 +292,13 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
         dens = NO_TERMS
         if density is not None and density.active(epoch, n_epochs):
             dens = density.epoch_terms(snapshot if own else head, snapshot, indptr, tails, a, b, edge_scale)
-        sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
-                  alpha, key, edge_id, output_metric.code, output_metric.params, pull, scheme, dens, loss)
+        n_phases = DENSITY_PHASES if own and dens is not NO_TERMS else 1
+        for phase in range(n_phases):
+            if phase:
+                snapshot[:] = head
+            sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, a, b, gamma,
+                      alpha, key, edge_id, output_metric.code, output_metric.params, pull, scheme, dens, loss,
+                      phase, n_phases)
         if own:
             apply_pulls(head, indptr, reverse, pull)
         elif rows is not None:

@@ -123,7 +123,7 @@ def test_kernel_moves_points_along_the_correlation_gradient(problem):
         head, ones = start.copy(), np.ones(graph.nnz)
         pull = np.zeros((graph.nnz, 2), dtype=np.float32)
         sgd_epoch(head, start, indptr, tails, ones, ones.copy(), ones.copy(), 0.0, 1, A, B, 1.0, alpha, 0,
-                  np.arange(graph.nnz), 0, np.zeros(1), pull, (np.zeros(0),) * 3, terms, np.zeros((0, 2)))
+                  np.arange(graph.nnz), 0, np.zeros(1), pull, (np.zeros(0),) * 3, terms, np.zeros((0, 2)), 0, 1)
         pulls.append(pull.copy())
         apply_pulls(head, indptr, reverse, pull)
         moved.append(head.astype(np.float64))
@@ -149,3 +149,28 @@ def test_equal_radii_standardise_to_zero():
     assert np.array_equal(standardise(r, *radius_stats(r)), [0.0, 0.0, np.nan, 0.0], equal_nan=True)
     s = standardise(np.array([1.0, 2.0, 4.0]), *radius_stats(np.array([1.0, 2.0, 4.0])))
     assert s.mean() == pytest.approx(0.0) and s.std() == pytest.approx(1.0)
+
+
+def test_phases_split_the_heads_and_change_only_what_they_read(problem):
+    graph, Y, R, indptr, tails = problem
+    start = Y.astype(np.float32)
+    dens = DensityTerm(R, lam=2.0, frac=1.0, var_shift=0.1).epoch_terms(start, start, indptr, tails, A, B, 1.0)
+
+    def epoch(head, phase, n_phases, snapshot):
+        ones = np.ones(graph.nnz)
+        sgd_epoch(head, snapshot, indptr, tails, ones, ones.copy(), ones.copy(), 5.0, 1, A, B, 1.0, 0.5, 3,
+                  np.arange(graph.nnz), 0, np.zeros(1), np.zeros((graph.nnz, 2), dtype=np.float32),
+                  (np.zeros(0),) * 3, dens, np.zeros((0, 2)), phase, n_phases)
+
+    whole = start.copy()
+    epoch(whole, 0, 1, start)
+    one_phase = start.copy()
+    epoch(one_phase, 1, 3, start)
+    mine = np.arange(len(start)) % 3 == 1
+    assert np.array_equal(one_phase[~mine], start[~mine]) and not np.array_equal(one_phase[mine], start[mine])
+    # against one snapshot the phases add up to the whole epoch; a fresh snapshot per phase changes it
+    stale, fresh = start.copy(), start.copy()
+    for phase in range(3):
+        epoch(stale, phase, 3, start)
+        epoch(fresh, phase, 3, fresh.copy())
+    assert np.array_equal(stale, whole) and not np.array_equal(fresh, whole)
