@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 _RADIUS_EPS = 1e-8  # keeps log finite where all neighbours coincide, as umap-learn does
-NO_TERMS = (np.zeros(0),) * 6  # sgd_epoch's density arguments in an epoch without the term
+NO_TERMS = (np.zeros(0),) * 4  # sgd_epoch's density arguments in an epoch without the term
 
 
 def log_radii(graph, dists, power=2):
@@ -71,9 +71,9 @@ class DensityTerm:
         return self.lam > 0 and (epoch + 1) > (1.0 - self.frac) * n_epochs
 
     def epoch_terms(self, head, tail, indptr, tails, a, b, edge_scale):
-        """Per-vertex arrays (g, r, phi_sum) for ``sgd_epoch``'s heads and tails: r and phi_sum of the
-        heads from their edges into ``tail`` (002 eq. 31), and g = lam * scale * dCorr/dr_i (002 eq. 35,
-        first factor) with scale = edge_scale / n.
+        """Per-vertex factors (u, v) of ``sgd_epoch``'s heads, then of its tails, for ``radius_grad``:
+        u_i = g_i / phi_sum_i and v_i = u_i e^(-r_i), with r and phi_sum of the heads' edges into ``tail``
+        (002 eq. 31) and g_i = lam * scale * dCorr/dr_i (002 eq. 35, first factor), scale = edge_scale / n.
 
         ``edge_scale`` = sum(mu) / max(mu): the loss is sum_e mu_e CE_e - lam sum_e mu_e Corr, as in
         umap-learn, and edge sampling delivers its gradient divided by max(mu).
@@ -90,10 +90,12 @@ class DensityTerm:
         g = np.zeros(n)
         # dCorr/dr_i = (R_i - Cov (r_i - mean r) / Var) / (n sqrt(Var)), with Corr = Cov / sqrt(Var) (002 eq. 33, 35)
         g[keep] = self.lam * scale * (self.R[keep] - cov * (r[keep] - mean) / var) / np.sqrt(var)
+        u = np.divide(g, phi_sum, out=np.zeros(n), where=phi_sum > 0)
+        v = u * np.exp(-r)
         if self.reference is None:
-            return (g, r, phi_sum) * 2
+            return (u, v) * 2
         fixed = tail.shape[0]
-        return g, r, phi_sum, np.zeros(fixed), np.zeros(fixed), np.ones(fixed)
+        return u, v, np.zeros(fixed), np.zeros(fixed)
 
 
 def correlation_stats(r, R):
@@ -115,7 +117,7 @@ def embedding_log_radii(head, tail, indptr, tails, a, b, r, phi_sum):
             for c in range(dim):
                 diff = head[i, c] - tail[tails[e], c]
                 d2 += diff * diff
-            phi = 1.0 / (1.0 + a * d2**b)
+            phi = 1.0 / (1.0 + a * np.float32(d2) ** np.float32(b))  # single precision, as the SGD's powers
             weighted += phi * d2
             total += phi
         phi_sum[i] = total
@@ -123,8 +125,11 @@ def embedding_log_radii(head, tail, indptr, tails, a, b, r, phi_sum):
 
 
 @numba.njit(inline="always")
-def radius_grad(d2, a, b, r, phi_sum):
-    """dr_i / d(d_ij^2) for r_i of 002 eq. 31: (phi / phi_sum_i) ((1 - b (1 - phi)) e^(-r_i) + a b d^(2(b-1)) phi)
-    (002 eq. 35, last line, divided by phi_sum_i as the average in eq. 31 requires)."""
-    phi = 1.0 / (1.0 + a * d2**b)
-    return phi / phi_sum * ((1.0 - b * (1.0 - phi)) * np.exp(-r) + a * b * d2 ** (b - 1.0) * phi)
+def radius_grad(d2, a, b, u, v):
+    """g_i dr_i / d(d_ij^2) for r_i of 002 eq. 31, given u = g_i / phi_sum_i and v = u e^(-r_i) (d2 > 0):
+    phi ((1 - b (1 - phi)) v + a b d^(2(b-1)) phi u) (002 eq. 35, last line, divided by phi_sum_i as the
+    average in eq. 31 requires). It is linear in (u, v), so both ends of an edge take one call with
+    their factors summed, and one power of d^2 serves phi and d^(2(b-1))."""
+    d2b = np.float64(np.float32(d2) ** np.float32(b))
+    phi = 1.0 / (1.0 + a * d2b)
+    return phi * ((1.0 - b * (1.0 - phi)) * v + a * b * d2b / d2 * phi * u)

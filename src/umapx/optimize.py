@@ -5,7 +5,7 @@ negative samples from a snapshot of the layout taken at the start of the epoch, 
 sample is a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn applies to
 the tail of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread
 at the end of the epoch, in a fixed order. The result is therefore the same on any number of threads.
-DensMAP's epochs split the heads into ``DENSITY_PHASES`` interleaved phases with a fresh snapshot each
+DensMAP's epochs split the heads into ``DENSITY_PHASES`` phases of interleaved blocks, with a fresh snapshot each
 (see ``umapx.density``).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .metrics import OUT_EUCLIDEAN, output_distance_grad
 _CLIP = 4.0
 _REPULSION_EPS = 1e-3
 _CHUNK = 256
-DENSITY_PHASES = 8  # DensMAP epochs move the heads in this many interleaved phases, each against a fresh snapshot
+DENSITY_PHASES = 8  # DensMAP epochs move the heads in this many phases of interleaved blocks, each against a fresh snapshot
 _KNN_DRAW = 1 << 40  # hash coordinates of the corrected scheme's draws and push_tail's pushers,
 _PUSHER_DRAW = 1 << 41  # apart from the negative samples' 0, 1, ...
 
@@ -121,7 +121,8 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
               alpha, key, edge_id, out_code, out_params, pull, scheme, density, loss, phase, n_phases):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
 
-    Only heads i with i % n_phases == phase move (all of them for n_phases = 1; see ``optimize_layout``).
+    Only the heads of phase ``phase`` move: the blocks of _CHUNK / n_phases consecutive heads whose
+    number is phase modulo n_phases (all heads for n_phases = 1; see ``optimize_layout``).
 
     ``head[i]`` is attracted to ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate``
     random rows of ``tail`` per sample, drawn by hashing (key, epoch, edge_id[e], sample).
@@ -130,7 +131,7 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
     ``scheme`` = (kNN repulsion probability per edge, cumulative pusher weights, push scale per
     head) switches on the corrected and push_tail negative sampling (see ``sampling_scheme``); empty
-    arrays leave umap-learn's scheme. ``density`` = (g, r, phi_sum) of the heads and of the tails
+    arrays leave umap-learn's scheme. ``density`` = (u, v) of the heads and of the tails
     (``density.DensityTerm.epoch_terms``; empty when off) adds DensMAP's correlation gradient, which
     each head takes over its own due edges (euclidean output only). When ``loss`` has a row per
     head, the attractive and repulsive losses of the pairs sampled (004 eq. 11) are added to it.
@@ -140,14 +141,14 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     move_tails = pull.shape[0] > 0
     knn_repulsion, pushers, push_scale = scheme
     corrected, push_tail, track = knn_repulsion.shape[0] > 0, pushers.shape[0] > 0, loss.shape[0] > 0
-    g_head, r_head, phi_head, g_tail, r_tail, phi_tail = density
-    densmap = g_head.shape[0] > 0
-    n_moving = (n_heads - phase + n_phases - 1) // n_phases
-    size = max(1, _CHUNK // n_phases)  # as many chunks for the threads as an epoch in one phase
-    for c in numba.prange((n_moving + size - 1) // size):
+    u_head, v_head, u_tail, v_tail = density
+    densmap = u_head.shape[0] > 0
+    size = max(1, _CHUNK // n_phases)  # a phase has as many chunks for the threads as a whole epoch
+    n_blocks = (n_heads + size - 1) // size
+    for c in numba.prange((n_blocks - phase + n_phases - 1) // n_phases):
+        block = phase + c * n_phases
         grad = np.empty(dim, dtype=np.float64)
-        for t in range(c * size, min((c + 1) * size, n_moving)):
-            i = phase + t * n_phases
+        for i in range(block * size, min((block + 1) * size, n_heads)):
             attraction, repulsion = 0.0, 0.0
             for e in range(indptr[i], indptr[i + 1]):
                 if corrected and uniform_float(key, epoch, edge_id[e], _KNN_DRAW) < knn_repulsion[e]:
@@ -168,8 +169,7 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                     # -lam Corr moves y_i by lam dCorr/dy_i = sum over i's edges of 2 (g_i dr_i/dd^2 + g_j dr_j/dd^2)
                     # (y_i - y_j) (002 eqs. 34-35), so each vertex takes it from its own row (no pull), eps[e] times
                     # per sample as edge e is sampled once per eps[e] epochs; clipped apart from the attraction
-                    dr = (g_head[i] * radius_grad(d2, a, b, r_head[i], phi_head[i])
-                          + g_tail[j] * radius_grad(d2, a, b, r_tail[j], phi_tail[j]))
+                    dr = radius_grad(d2, a, b, u_head[i] + u_tail[j], v_head[i] + v_tail[j])
                     _step(head, i, grad, 2.0 * eps[e] * dr, alpha)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])

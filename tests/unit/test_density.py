@@ -58,10 +58,10 @@ def test_embedding_radii_follow_eq_31():
     expected = radii_by_loops(graph, d2_of, phi)
     has_edges = np.diff(graph.indptr) > 0
     assert has_edges.sum() > 40
-    assert np.allclose(r[has_edges], expected[has_edges], rtol=1e-9)
+    assert np.allclose(r[has_edges], expected[has_edges], rtol=1e-6)  # powers in single precision
     for i in np.nonzero(has_edges)[0][:5]:
         row = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
-        assert phi_sum[i] == pytest.approx(sum(phi(0, d2_of(i, j)) for j in row), rel=1e-12)
+        assert phi_sum[i] == pytest.approx(sum(phi(0, d2_of(i, j)) for j in row), rel=1e-6)
 
 
 def correlation(Y, graph, R, var_shift):
@@ -71,13 +71,13 @@ def correlation(Y, graph, R, var_shift):
     return np.mean(centred * R) / np.sqrt(np.mean(centred**2) + var_shift)
 
 
-def analytic_gradient(Y, graph, g, r, phi_sum):
-    """sum_j (g_i dr_i/dd_ij^2 + g_j dr_j/dd_ij^2) 2 (y_i - y_j) (002 eq. 35)."""
+def analytic_gradient(Y, graph, u, v):
+    """sum_j (g_i dr_i/dd_ij^2 + g_j dr_j/dd_ij^2) 2 (y_i - y_j) (002 eq. 35), each end's term by itself."""
     grad = np.zeros_like(Y)
     for i in range(Y.shape[0]):
         for j in graph.indices[graph.indptr[i]:graph.indptr[i + 1]]:
             d2 = np.sum((Y[i] - Y[j]) ** 2)
-            dr = g[i] * radius_grad(d2, A, B, r[i], phi_sum[i]) + g[j] * radius_grad(d2, A, B, r[j], phi_sum[j])
+            dr = radius_grad(d2, A, B, u[i], v[i]) + radius_grad(d2, A, B, u[j], v[j])
             grad[i] += 2.0 * dr * (Y[i] - Y[j])
     return grad
 
@@ -97,8 +97,8 @@ def problem():
 def test_correlation_gradient_matches_finite_differences(problem):
     graph, Y, R, indptr, tails = problem
     term = DensityTerm(R, lam=1.0, frac=1.0, var_shift=0.1)
-    g, r, phi_sum = term.epoch_terms(Y, Y, indptr, tails, A, B, edge_scale=1.0)[:3]  # g = dCorr/dr
-    grad = analytic_gradient(Y, graph, g, r, phi_sum)
+    u, v = term.epoch_terms(Y, Y, indptr, tails, A, B, edge_scale=1.0)[:2]  # from g = dCorr/dr
+    grad = analytic_gradient(Y, graph, u, v)
     h = 1e-6
     numeric = np.zeros_like(Y)
     for i in range(Y.shape[0]):
@@ -127,7 +127,7 @@ def test_kernel_moves_points_along_the_correlation_gradient(problem):
         pulls.append(pull.copy())
         apply_pulls(head, indptr, reverse, pull)
         moved.append(head.astype(np.float64))
-    expected = alpha * analytic_gradient(start.astype(np.float64), graph, *dens[:3])  # dens[0] = lam dCorr/dr
+    expected = alpha * analytic_gradient(start.astype(np.float64), graph, *dens[:2])  # from g = lam dCorr/dr
     assert np.abs(expected).max() > 1e-5
     assert np.allclose(moved[1] - moved[0], expected, rtol=0.02, atol=0.02 * np.abs(expected).max())
     # each vertex takes its density gradient from its own row: the pulls differ only as the heads moved
@@ -155,22 +155,23 @@ def test_phases_split_the_heads_and_change_only_what_they_read(problem):
     graph, Y, R, indptr, tails = problem
     start = Y.astype(np.float32)
     dens = DensityTerm(R, lam=2.0, frac=1.0, var_shift=0.1).epoch_terms(start, start, indptr, tails, A, B, 1.0)
+    n_phases = 64  # blocks of 256 // 64 = 4 consecutive heads; block k moves in phase k % 64
 
-    def epoch(head, phase, n_phases, snapshot):
+    def epoch(head, phase, phases, snapshot):
         ones = np.ones(graph.nnz)
         sgd_epoch(head, snapshot, indptr, tails, ones, ones.copy(), ones.copy(), 5.0, 1, A, B, 1.0, 0.5, 3,
                   np.arange(graph.nnz), 0, np.zeros(1), np.zeros((graph.nnz, 2), dtype=np.float32),
-                  (np.zeros(0),) * 3, dens, np.zeros((0, 2)), phase, n_phases)
+                  (np.zeros(0),) * 3, dens, np.zeros((0, 2)), phase, phases)
 
     whole = start.copy()
     epoch(whole, 0, 1, start)
     one_phase = start.copy()
-    epoch(one_phase, 1, 3, start)
-    mine = np.arange(len(start)) % 3 == 1
-    assert np.array_equal(one_phase[~mine], start[~mine]) and not np.array_equal(one_phase[mine], start[mine])
+    epoch(one_phase, 1, n_phases, start)
+    mine = np.arange(len(start)) // 4 == 1
+    assert np.array_equal(one_phase[~mine], start[~mine]) and np.array_equal(one_phase[mine], whole[mine])
     # against one snapshot the phases add up to the whole epoch; a fresh snapshot per phase changes it
     stale, fresh = start.copy(), start.copy()
-    for phase in range(3):
-        epoch(stale, phase, 3, start)
-        epoch(fresh, phase, 3, fresh.copy())
+    for phase in range(n_phases):
+        epoch(stale, phase, n_phases, start)
+        epoch(fresh, phase, n_phases, fresh.copy())
     assert np.array_equal(stale, whole) and not np.array_equal(fresh, whole)
