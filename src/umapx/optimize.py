@@ -1,12 +1,13 @@
 """Layout optimisation: the a/b curve fit, the epoch schedule and one deterministic parallel SGD kernel.
 
-Each epoch, every head vertex is owned by one thread: it moves only itself, reading its tails and
-negative samples from a snapshot of the layout taken at the start of the epoch, and every negative
-sample is a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn applies to
-the tail of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread
-at the end of the epoch, in a fixed order. The result is therefore the same on any number of threads.
-DensMAP's epochs split the heads into ``DENSITY_PHASES`` phases of interleaved blocks, with a fresh snapshot each
-(see ``umapx.density``).
+An epoch moves the head vertices in ``PHASES`` phases of interleaved blocks of vertices. In a
+phase, every head is owned by one thread: it moves only itself, reading its tails and negative
+samples from a snapshot of the layout taken at the start of the phase, and every negative sample is
+a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn applies to the tail
+of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread at the end
+of the epoch, in a fixed order. The result is therefore the same on any number of threads. With
+the phases most tails are read where they are, as in umap-learn's serial loop: moving every head
+against one snapshot per epoch costs letter about .01 of 10-NN accuracy, and DensMAP .03 at lambda 5.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .metrics import OUT_EUCLIDEAN, output_distance_grad
 _CLIP = 4.0
 _REPULSION_EPS = 1e-3
 _CHUNK = 256
-DENSITY_PHASES = 8  # DensMAP epochs move the heads in this many phases of interleaved blocks, each against a fresh snapshot
+PHASES = 8  # an epoch on the own graph moves the heads in this many phases, each against a fresh snapshot
 _KNN_DRAW = 1 << 40  # hash coordinates of the corrected scheme's draws and push_tail's pushers,
 _PUSHER_DRAW = 1 << 41  # apart from the negative samples' 0, 1, ...
 
@@ -292,7 +293,7 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
         dens = NO_TERMS
         if density is not None and density.active(epoch, n_epochs):
             dens = density.epoch_terms(snapshot if own else head, snapshot, indptr, tails, a, b, edge_scale)
-        n_phases = DENSITY_PHASES if own and dens is not NO_TERMS else 1
+        n_phases = PHASES if own else 1
         for phase in range(n_phases):
             if phase:
                 snapshot[:] = head
