@@ -250,8 +250,9 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
     ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
-    the graph is the symmetric fuzzy set of ``head`` itself: tails are read from a per-epoch snapshot
-    and both ends of a sampled edge move, as in umap-learn.
+    the graph is the symmetric fuzzy set of ``head`` itself: tails are read from a snapshot taken at
+    the start of each of the epoch's ``PHASES`` phases, and both ends of a sampled edge move, as in
+    umap-learn.
 
     With ``tail`` given only the heads move, and the sampling schedule counts weights against 1, the
     largest membership there is, rather than the graph's own maximum, so that one head's schedule
