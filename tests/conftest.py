@@ -4,7 +4,7 @@ import pytest
 from umapx.datasets import dataset_path, load
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def real_data():
     """``real_data(name)`` -> (X, y); skips, naming the file, when the shared data set is absent."""
 
