@@ -85,19 +85,37 @@ def membership_strengths(knn_idx, knn_dist, sigma, rho, self_rows=True):
     return vals
 
 
-def fuzzy_simplicial_set(knn_idx, knn_dist, *, set_op_mix_ratio=1.0, local_connectivity=1.0):
+def fuzzy_simplicial_set(knn_idx, knn_dist, *, set_op_mix_ratio=1.0, local_connectivity=1.0, known=None):
     """The symmetric fuzzy graph (CSR, float32) with its sigmas and rhos.
 
     Directed memberships P are combined as  mix (P + P^T - P*P^T) + (1 - mix) P*P^T  (002 eq. 5).
+    ``known`` = (sigma, rho, stale) of the first rows: those not ``stale`` keep their sigma and rho,
+    as progressive UMAP computes them only for new and updated points (002 Alg. 3, line 10).
     """
     n, k = knn_idx.shape
-    sigma, rho = smooth_knn_dist(knn_dist.astype(np.float32), k, float(local_connectivity))
+    dists = knn_dist.astype(np.float32)
+    if known is None:
+        sigma, rho = smooth_knn_dist(dists, k, float(local_connectivity))
+    else:
+        sigma, rho = _local_scales(dists, k, float(local_connectivity), *known)
     vals = membership_strengths(knn_idx, knn_dist, sigma, rho)
     rows = np.repeat(np.arange(n), k)
     keep = (knn_idx.ravel() >= 0) & (vals.ravel() > 0)
     P = sp.csr_matrix((vals.ravel()[keep], (rows[keep], knn_idx.ravel()[keep])), shape=(n, n))
     graph = _symmetrize(P, set_op_mix_ratio)
     return graph, sigma, rho
+
+
+def _local_scales(dists, k, local_connectivity, sigma, rho, stale):
+    """sigma and rho of every row, recomputed only for the rows past ``sigma`` and those ``stale``.
+
+    A row with rho = 0 is stale too: its sigma's floor is the mean of all distances, which moves.
+    """
+    redo = np.ones(dists.shape[0], dtype=np.bool_)
+    redo[:sigma.shape[0]] = stale | (rho == 0.0)
+    sigma, rho = np.resize(sigma, redo.shape[0]), np.resize(rho, redo.shape[0])
+    sigma[redo], rho[redo] = smooth_knn_dist(dists[redo], k, local_connectivity, mean_distance(dists))
+    return sigma, rho
 
 
 def new_point_memberships(knn_idx, knn_dist, n_train, *, local_connectivity=1.0, mean_all=1.0):

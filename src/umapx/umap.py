@@ -400,9 +400,10 @@ class UMAP(ParamsMixin):
                                row_keys=keys, gamma=self.repulsion_strength, learning_rate=self.learning_rate / 4.0,
                                negative_sample_rate=self.negative_sample_rate, density=density)
 
-    def _refine_epochs(self):
-        """Epochs for placing new points (transform, update): a third of the fit's."""
-        return self._fit_epochs(self._raw_data.shape[0]) // 3
+    def _refine_epochs(self, share=3):
+        """Epochs for placing new points: a third of the fit's for transform; update takes a sixth, as its
+        points start beside their nearest neighbour among points that have converged already."""
+        return self._fit_epochs(self._raw_data.shape[0]) // share
 
     def _training_embedding(self):
         """The embedding of each row of ``_raw_data``."""
@@ -451,9 +452,10 @@ class UMAP(ParamsMixin):
         """Add the rows of ``X`` to the fitted model without refitting: progressive UMAP (002 Alg. 3).
 
         The new points' neighbours are searched among all points; an existing point whose kNN list
-        gains a new point is updated. The graph is rebuilt with rho and sigma of the new and updated
-        rows (the others are unchanged); each new point starts at its nearest existing point's
-        embedding plus small Gaussian noise, and only new and updated points are optimised (a third
+        gains a new point is updated. The graph is rebuilt with rho and sigma recomputed for the new
+        and updated rows only (the others keep theirs, so the graph is the one a fresh fuzzy set of the
+        updated kNN lists would give); each new point starts at its nearest existing point's
+        embedding plus small Gaussian noise, and only new and updated points are optimised (a sixth
         of the fit's epochs, a quarter of its learning rate) while the rest stay fixed. The kept
         nearest-neighbour index grows with the new points. A failed update leaves the model as it was.
         """
@@ -482,13 +484,14 @@ class UMAP(ParamsMixin):
         with _stage("fuzzy simplicial set"):
             idx, dist = self._disconnect(knn_idx, knn_dist, metric)
             graph, sigmas, rhos = fuzzy.fuzzy_simplicial_set(
-                idx, dist, set_op_mix_ratio=self.set_op_mix_ratio, local_connectivity=self.local_connectivity)
+                idx, dist, set_op_mix_ratio=self.set_op_mix_ratio, local_connectivity=self.local_connectivity,
+                known=(self._sigmas, self._rhos, changed))
         rng = np.random.default_rng(key)
         noise = rng.normal(scale=0.01 * self.embedding_.std(axis=0), size=(m, self.n_components))
         layout = np.concatenate([self.embedding_, self.embedding_[to_old[0][:, 0]] + noise]).astype(np.float32)
         heads = np.concatenate([np.nonzero(changed)[0], new_rows])
         with _stage(f"optimisation of {len(heads)} new and updated points"):
-            layout[heads] = optimize_layout(layout[heads], graph[heads], self._refine_epochs(), a=self._a, b=self._b,
+            layout[heads] = optimize_layout(layout[heads], graph[heads], self._refine_epochs(6), a=self._a, b=self._b,
                                             key=key, output_metric=self._output_metric, tail=layout, rows=heads,
                                             gamma=self.repulsion_strength, learning_rate=self.learning_rate / 4.0,
                                             negative_sample_rate=self.negative_sample_rate)

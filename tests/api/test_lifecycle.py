@@ -11,6 +11,7 @@ from sklearn.neighbors import KNeighborsClassifier
 import umapx
 from umapx import UMAP, NotFittedError
 from umapx.evaluation import trustworthiness
+from umapx.graph import fuzzy_simplicial_set
 from umapx.io import VERSION
 
 FAST = {"random_state": 0, "n_epochs": 60}
@@ -164,6 +165,16 @@ def test_update_neighbours_match_a_fresh_knn(digits):
     same = [len(set(a) & set(b)) / len(a) for a, b in zip(model._knn_indices, fresh._knn_indices)]
     assert np.mean(same[1500:]) == 1.0  # new points: exact search over old and new points
     assert np.mean(same[:1500]) > 0.95  # old points: updated through the new points' lists only
+
+
+def test_update_graph_is_the_fuzzy_set_of_its_knn_lists(digits):
+    X, _ = digits
+    copies = np.repeat(X[:1], 20, axis=0)  # all kNN distances 0: rho = 0 and sigma at the global floor
+    model = UMAP(**FAST).fit(np.concatenate([X[:1200], copies])).update(X[1200:1500])
+    assert (model._rhos == 0).sum() >= 20
+    graph, sigmas, rhos = fuzzy_simplicial_set(model._knn_indices, model._knn_dists)
+    assert np.array_equal(sigmas, model._sigmas) and np.array_equal(rhos, model._rhos)
+    assert (graph != model.graph_).nnz == 0
 
 
 def test_update_is_deterministic(letter_split):
