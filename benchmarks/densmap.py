@@ -1,12 +1,12 @@
 """DensMAP's density figures on mnist_test: correlation of data and embedding log radii, 10-NN accuracy.
 
-    python benchmarks/densmap.py [--seeds 0,1,2] [--umap-learn]
+    python benchmarks/densmap.py [--seeds 0,1,2] [--lambdas 0.1,2,5] [--umap-learn]
 
-Fits plain UMAP and DensMAP at dens_lambda 0.1, 2 and 5 (output_dens=True) on all 10,000 points, for
-each seed, and reports per seed and as the mean over seeds: Pearson corr(rad_orig_, rad_emb_)
-(embedding radii on the embedding's own kNN graph, as umap-learn reports them), the correlation
-DensMAP optimises (002 eq. 33: embedding radii of eq. 31 over the data graph's edges) and 5-fold
-10-NN accuracy; with ``--umap-learn`` the same for umap-learn's densMAP. Then fits on the first
+Fits plain UMAP and DensMAP at each dens_lambda (default the tutorial's 0.1, 2 and 5; output_dens=True)
+on all 10,000 points, for each seed, and reports per seed and as the mean over seeds: Pearson
+corr(rad_orig_, rad_emb_) (embedding radii on the embedding's own kNN graph, as umap-learn reports
+them), the correlation DensMAP optimises (002 eq. 33: embedding radii of eq. 31 over the data graph's
+edges), trustworthiness (k=15, 5,000-point sample) and 5-fold 10-NN accuracy; with ``--umap-learn`` the same for umap-learn's densMAP. Then fits on the first
 9,000 and transforms the last 1,000, comparing the new points' radius correlation with the training
 points'. Fit times belong to ``run.py --libraries umapx,umapx-densmap,umap-learn-densmap``.
 """
@@ -17,10 +17,8 @@ import numpy as np
 from umapx import UMAP
 from umapx.datasets import load
 from umapx.density import embedding_log_radii
-from umapx.evaluation import knn_accuracy
+from umapx.evaluation import knn_accuracy, trustworthiness
 from umapx.optimize import prune
-
-LAMBDAS = (None, 0.1, 2.0, 5.0)
 
 
 def objective_corr(graph, n_epochs, rad_orig, embedding, a, b):
@@ -37,31 +35,38 @@ def objective_corr(graph, n_epochs, rad_orig, embedding, a, b):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="0")
+    parser.add_argument("--lambdas", default="0.1,2,5")
     parser.add_argument("--umap-learn", action="store_true", help="also run umap-learn's densMAP")
     args = parser.parse_args()
     X, y = load("mnist_test")
-    print("| library | seed | setting | corr(rad_orig_, rad_emb_) | optimised corr (eq. 33) | 10-NN accuracy |\n"
-          "|---|---|---|---|---|---|")
+    lambdas = [None] + [float(v) for v in args.lambdas.split(",")]
+
+    def quality(emb):
+        return trustworthiness(X, emb, k=15, sample_size=5000, random_state=0), knn_accuracy(emb, y, k=10, cv=5, random_state=0)
+
+    print("| library | seed | setting | corr(rad_orig_, rad_emb_) | optimised corr (eq. 33) | trustworthiness | 10-NN accuracy |\n"
+          "|---|---|---|---|---|---|---|")
     means = {}
     for seed in (int(s) for s in args.seeds.split(",")):
-        for lam in LAMBDAS:
+        for lam in lambdas:
             model = UMAP(random_state=seed, output_dens=True, densmap=lam is not None, dens_lambda=lam or 2.0).fit(X)
             corr = np.corrcoef(model.rad_orig_, model.rad_emb_)[0, 1]
             optimised = objective_corr(model.graph_, model.n_epochs_run_, model.rad_orig_, model.embedding_,
                                        model._a, model._b)
-            acc = knn_accuracy(model.embedding_, y, k=10, cv=5, random_state=0)
+            trust, acc = quality(model.embedding_)
             setting = "plain UMAP" if lam is None else f"DensMAP lambda={lam}"
-            print(f"| umapx | {seed} | {setting} | {corr:.3f} | {optimised:.3f} | {acc:.3f} |", flush=True)
-            means.setdefault(setting, []).append((corr, optimised, acc))
+            print(f"| umapx | {seed} | {setting} | {corr:.3f} | {optimised:.3f} | {trust:.3f} | {acc:.3f} |", flush=True)
+            means.setdefault(setting, []).append((corr, optimised, trust, acc))
         if args.umap_learn:
             import umap
 
-            for lam in LAMBDAS[1:]:
+            for lam in lambdas[1:]:
                 emb, ro, re = umap.UMAP(random_state=seed, densmap=True, dens_lambda=lam, output_dens=True).fit_transform(X)
-                acc = knn_accuracy(emb, y, k=10, cv=5, random_state=0)
-                print(f"| umap-learn | {seed} | densMAP lambda={lam} | {np.corrcoef(ro, re)[0, 1]:.3f} | — | {acc:.3f} |",
-                      flush=True)
-    print("\nmean over seeds:\n\n| setting | corr(rad_orig_, rad_emb_) | optimised corr | 10-NN accuracy |\n|---|---|---|---|")
+                trust, acc = quality(emb)
+                print(f"| umap-learn | {seed} | densMAP lambda={lam} | {np.corrcoef(ro, re)[0, 1]:.3f} | — | {trust:.3f} | "
+                      f"{acc:.3f} |", flush=True)
+    print("\nmean over seeds:\n\n| setting | corr(rad_orig_, rad_emb_) | optimised corr | trustworthiness | 10-NN accuracy |\n"
+          "|---|---|---|---|---|")
     for setting, rows in means.items():
         print(f"| {setting} | " + " | ".join(f"{v:.3f}" for v in np.mean(rows, axis=0)) + " |")
     model = UMAP(random_state=0, densmap=True, output_dens=True).fit(X[:9000])

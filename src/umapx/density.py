@@ -6,9 +6,13 @@ DensMAP adds -lambda Corr(r_emb, R) to UMAP's loss (002 eqs. 33-34), with R the 
 data radii, in the last ``frac`` of the epochs. Each such epoch starts with a pass in which every
 vertex sums over its own CSR row in the epoch's snapshot (no shared accumulators, so the result is
 the same on any number of threads); in the SGD kernel each vertex then steps along the correlation's
-gradient, a sum over its own edges (002 eq. 35), one sampled edge at a time. Only the head moves
-for it: the tail of an edge takes its own share from its own row, so no stale pull carries the
-term (with pulls, its large clipped steps overshoot and blur the clusters).
+gradient, a sum over its own edges (002 eq. 35), one clipped step per edge, along every edge in
+every such epoch. Only the head moves for it: the tail of an edge takes its own share from its
+own row, so no stale pull carries the term (with pulls, its large clipped steps overshoot and blur
+the clusters). The gradient is exact rather than sampled with the attraction (umap-learn's way, a
+step of 1/mu per sample): sampled, a weak edge's rare large step is clipped, which drops most of the
+term's pull along weak edges (on mnist_test the radii correlation stayed at .75 where umap-learn's
+reaches .80; the exact gradient reaches .79).
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import numba
 import numpy as np
 
 _RADIUS_EPS = 1e-8  # keeps log finite where all neighbours coincide, as umap-learn does
-NO_TERMS = (np.zeros(0),) * 4  # sgd_epoch's density arguments in an epoch without the term
+NO_TERMS = (np.zeros((0, 2)),) * 2  # sgd_epoch's density arguments in an epoch without the term
 
 
 def log_radii(graph, dists, power=2):
@@ -68,12 +72,13 @@ class DensityTerm:
         return self.lam > 0 and (epoch + 1) > (1.0 - self.frac) * n_epochs
 
     def epoch_terms(self, head, tail, indptr, tails, a, b, edge_scale):
-        """Per-vertex factors (u, v) of ``sgd_epoch``'s heads, then of its tails, for ``radius_grad``:
-        u_i = g_i / phi_sum_i and v_i = u_i e^(-r_i), with r and phi_sum of the heads' edges into ``tail``
+        """Per-vertex factors (u, v) for ``radius_grad``, one row per vertex (read together): of ``sgd_epoch``'s
+        heads, then of its tails. u_i = g_i / phi_sum_i and v_i = u_i e^(-r_i), with r and phi_sum of the heads' edges into ``tail``
         (002 eq. 31) and g_i = lam * scale * dCorr/dr_i (002 eq. 35, first factor), scale = edge_scale / n.
 
         ``edge_scale`` = sum(mu) / max(mu): the loss is sum_e mu_e CE_e - lam sum_e mu_e Corr, as in
-        umap-learn, and edge sampling delivers its gradient divided by max(mu).
+        umap-learn, and edge sampling delivers the cross-entropy's gradient divided by max(mu), so
+        an epoch of the exact density gradient is scaled alike.
         """
         n = head.shape[0]
         r, phi_sum = np.zeros(n), np.zeros(n)
@@ -87,12 +92,10 @@ class DensityTerm:
         g = np.zeros(n)
         # dCorr/dr_i = (R_i - Cov (r_i - mean r) / Var) / (n sqrt(Var)), with Corr = Cov / sqrt(Var) (002 eq. 33, 35)
         g[keep] = self.lam * scale * (self.R[keep] - cov * (r[keep] - mean) / var) / np.sqrt(var)
-        u = np.divide(g, phi_sum, out=np.zeros(n), where=phi_sum > 0)
-        v = u * np.exp(-r)
-        if self.reference is None:
-            return (u, v) * 2
-        fixed = tail.shape[0]
-        return u, v, np.zeros(fixed), np.zeros(fixed)
+        uv = np.empty((n, 2))
+        uv[:, 0] = np.divide(g, phi_sum, out=np.zeros(n), where=phi_sum > 0)
+        uv[:, 1] = uv[:, 0] * np.exp(-r)
+        return (uv, uv) if self.reference is None else (uv, np.zeros((tail.shape[0], 2)))
 
 
 def correlation_stats(r, R):

@@ -38,13 +38,11 @@ def find_ab_params(spread, min_dist):
     return float(a), float(b)
 
 
-def default_n_epochs(n_samples, dens_frac=0.0):
-    """umap-learn's plain defaults: 500 epochs up to 10,000 samples, else 200. With DensMAP's term on
-    in the last ``dens_frac`` of the epochs, enough that at least 200 plain epochs (the large-data
-    default) come before it: 500 / 286 at dens_frac 0.3, where umap-learn adds 200 (700 / 400);
-    at most 400."""
-    plain = 500 if n_samples <= 10_000 else 200
-    return max(plain, round(200 / (1.0 - min(dens_frac, 0.5)))) if dens_frac > 0 else plain
+def default_n_epochs(n_samples):
+    """umap-learn's plain defaults: 500 epochs up to 10,000 samples, else 200. DensMAP takes the same,
+    its term on in the last ``dens_frac`` of them (umap-learn adds 200: its sampled density gradient
+    needs them; the exact one reaches the same radii correlation without them)."""
+    return 500 if n_samples <= 10_000 else 200
 
 
 def epochs_per_sample(weights, w_max):
@@ -132,9 +130,9 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
     ``scheme`` = (kNN repulsion probability per edge, cumulative pusher weights, push scale per
     head) switches on the corrected and push_tail negative sampling (see ``sampling_scheme``); empty
-    arrays leave umap-learn's scheme. ``density`` = (u, v) of the heads and of the tails
+    arrays leave umap-learn's scheme. ``density`` = (u, v) rows of the heads and of the tails
     (``density.DensityTerm.epoch_terms``; empty when off) adds DensMAP's correlation gradient, which
-    each head takes over its own due edges (euclidean output only). When ``loss`` has a row per
+    each head takes along all its edges, due or not (euclidean output only). When ``loss`` has a row per
     head, the attractive and repulsive losses of the pairs sampled (004 eq. 11) are added to it.
     """
     n_heads, dim = head.shape
@@ -142,8 +140,8 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     move_tails = pull.shape[0] > 0
     knn_repulsion, pushers, push_scale = scheme
     corrected, push_tail, track = knn_repulsion.shape[0] > 0, pushers.shape[0] > 0, loss.shape[0] > 0
-    u_head, v_head, u_tail, v_tail = density
-    densmap = u_head.shape[0] > 0
+    uv_head, uv_tail = density
+    densmap = uv_head.shape[0] > 0
     size = max(1, _CHUNK // n_phases)  # a phase has as many chunks for the threads as a whole epoch
     n_blocks = (n_heads + size - 1) // size
     for c in numba.prange((n_blocks - phase + n_phases - 1) // n_phases):
@@ -152,11 +150,19 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
         for i in range(block * size, min((block + 1) * size, n_heads)):
             attraction, repulsion = 0.0, 0.0
             for e in range(indptr[i], indptr[i + 1]):
+                j = tails[e]
                 if corrected and uniform_float(key, epoch, edge_id[e], _KNN_DRAW) < knn_repulsion[e]:
-                    repulsion += _repel(head, i, tail, tails[e], grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
+                    repulsion += _repel(head, i, tail, j, grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
+                if densmap:
+                    # -lam Corr moves y_i by lam dCorr/dy_i = sum over i's edges of 2 (g_i dr_i/dd^2 + g_j dr_j/dd^2)
+                    # (y_i - y_j) (002 eqs. 34-35): each vertex takes it along every edge of its own row, every
+                    # epoch (exact, not sampled: no pull), clipped per edge apart from the attraction
+                    d2 = _direction(out_code, head, i, tail, j, out_params, grad)
+                    if d2 > 0.0:
+                        dr = radius_grad(d2, a, b, uv_head[i, 0] + uv_tail[j, 0], uv_head[i, 1] + uv_tail[j, 1])
+                        _step(head, i, grad, 2.0 * dr, alpha)
                 if next_sample[e] > epoch:
                     continue
-                j = tails[e]
                 d2 = _direction(out_code, tail, j, head, i, out_params, grad)  # d is symmetric
                 coeff = attract_coeff(d2, a, b)
                 if track:
@@ -166,12 +172,6 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                         pull[e, k] = alpha * _clip(coeff * grad[k])
                 _direction(out_code, head, i, tail, j, out_params, grad)
                 _step(head, i, grad, coeff, alpha)
-                if densmap and d2 > 0.0:
-                    # -lam Corr moves y_i by lam dCorr/dy_i = sum over i's edges of 2 (g_i dr_i/dd^2 + g_j dr_j/dd^2)
-                    # (y_i - y_j) (002 eqs. 34-35), so each vertex takes it from its own row (no pull), eps[e] times
-                    # per sample as edge e is sampled once per eps[e] epochs; clipped apart from the attraction
-                    dr = radius_grad(d2, a, b, u_head[i] + u_tail[j], v_head[i] + v_tail[j])
-                    _step(head, i, grad, 2.0 * eps[e] * dr, alpha)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:

@@ -299,7 +299,7 @@ class UMAP(ParamsMixin):
         return find_ab_params(self.spread, self.min_dist)
 
     def _fit_epochs(self, n):
-        return self.n_epochs if self.n_epochs is not None else default_n_epochs(n, self.dens_frac if self.densmap else 0.0)
+        return self.n_epochs if self.n_epochs is not None else default_n_epochs(n)
 
     @property
     def a_(self):

@@ -97,7 +97,7 @@ def problem():
 def test_correlation_gradient_matches_finite_differences(problem):
     graph, Y, R, indptr, tails = problem
     term = DensityTerm(R, lam=1.0, frac=1.0, var_shift=0.1)
-    u, v = term.epoch_terms(Y, Y, indptr, tails, A, B, edge_scale=1.0)[:2]  # from g = dCorr/dr
+    u, v = term.epoch_terms(Y, Y, indptr, tails, A, B, edge_scale=1.0)[0].T  # from g = dCorr/dr
     grad = analytic_gradient(Y, graph, u, v)
     h = 1e-6
     numeric = np.zeros_like(Y)
@@ -127,7 +127,7 @@ def test_kernel_moves_points_along_the_correlation_gradient(problem):
         pulls.append(pull.copy())
         apply_pulls(head, indptr, reverse, pull)
         moved.append(head.astype(np.float64))
-    expected = alpha * analytic_gradient(start.astype(np.float64), graph, *dens[:2])  # from g = lam dCorr/dr
+    expected = alpha * analytic_gradient(start.astype(np.float64), graph, *dens[0].T)  # from g = lam dCorr/dr
     assert np.abs(expected).max() > 1e-5
     assert np.allclose(moved[1] - moved[0], expected, rtol=0.02, atol=0.02 * np.abs(expected).max())
     # each vertex takes its density gradient from its own row: the pulls differ only as the heads moved

@@ -60,9 +60,5 @@ def test_epochs_per_sample_ratio():
     assert np.allclose(epochs_per_sample(w, w.max()), [1.0, 2.0, 4.0])
 
 
-def test_default_epochs_give_densmap_200_plain_epochs_first():
+def test_default_epochs_are_umap_learns():
     assert (default_n_epochs(10_000), default_n_epochs(10_001)) == (500, 200)
-    # the density term runs in the last 30%, after at least 200 plain epochs
-    assert (default_n_epochs(10_000, 0.3), default_n_epochs(70_000, 0.3)) == (500, 286)
-    assert round(286 * (1 - 0.3)) == 200
-    assert default_n_epochs(70_000, 0.0) == 200 and default_n_epochs(70_000, 1.0) == 400
