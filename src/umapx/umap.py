@@ -663,7 +663,10 @@ class DensMAP(UMAP):
 
     Same parameters as ``UMAP``; ``dens_lambda`` weighs the density term, ``dens_frac`` is the final
     fraction of epochs it acts in, and ``output_dens=True`` makes ``fit_transform`` also return the
-    log local radii ``rad_orig_`` and ``rad_emb_``.
+    log local radii ``rad_orig_`` and ``rad_emb_``. The term's gradient is exact (see
+    ``umapx.density``); umap-learn's sampled one delivers about half of it, so on mnist_test umap-learn's
+    ``dens_lambda=2`` gives what ``dens_lambda=1`` gives here (radii correlation .80, trustworthiness
+    .93), and here the correlation is near its ceiling from 0.5 on while trustworthiness keeps falling.
     """
 
     def __init__(self, *args, **kwargs):
