@@ -72,9 +72,10 @@ class DensityTerm:
         return self.lam > 0 and (epoch + 1) > (1.0 - self.frac) * n_epochs
 
     def epoch_terms(self, head, tail, indptr, tails, a, b, edge_scale):
-        """Per-vertex factors (u, v) for ``radius_grad``, one row per vertex (read together): of ``sgd_epoch``'s
-        heads, then of its tails. u_i = g_i / phi_sum_i and v_i = u_i e^(-r_i), with r and phi_sum of the heads' edges into ``tail``
-        (002 eq. 31) and g_i = lam * scale * dCorr/dr_i (002 eq. 35, first factor), scale = edge_scale / n.
+        """Per-vertex factors (u, v) for ``radius_grad``, a row per vertex (read together), of ``sgd_epoch``'s
+        heads, then of its tails: u_i = g_i / phi_sum_i and v_i = u_i e^(-r_i), with r and phi_sum of
+        the heads' edges into ``tail`` (002 eq. 31) and g_i = lam * scale * dCorr/dr_i (002 eq. 35, first
+        factor), scale = edge_scale / n.
 
         ``edge_scale`` = sum(mu) / max(mu): the loss is sum_e mu_e CE_e - lam sum_e mu_e Corr, as in
         umap-learn, and edge sampling delivers the cross-entropy's gradient divided by max(mu), so

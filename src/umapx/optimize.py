@@ -40,8 +40,9 @@ def find_ab_params(spread, min_dist):
 
 def default_n_epochs(n_samples):
     """umap-learn's plain defaults: 500 epochs up to 10,000 samples, else 200. DensMAP takes the same,
-    its term on in the last ``dens_frac`` of them (umap-learn adds 200: its sampled density gradient
-    needs them; the exact one reaches the same radii correlation without them)."""
+    its term on in the last ``dens_frac`` of them. umap-learn adds 200; without them the exact density
+    gradient comes within .02 of umap-learn's radii correlation on mnist_test, and on fashion_mnist
+    86 more epochs gave .014 more correlation for 1.2x the fit time."""
     return 500 if n_samples <= 10_000 else 200
 
 

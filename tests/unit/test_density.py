@@ -111,7 +111,8 @@ def test_correlation_gradient_matches_finite_differences(problem):
     assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-7)
 
 
-def test_kernel_moves_points_along_the_correlation_gradient(problem):
+@pytest.mark.parametrize("due", [True, False])  # the density term takes every edge, sampled or not
+def test_kernel_moves_points_along_the_correlation_gradient(problem, due):
     graph, Y, R, indptr, tails = problem
     lam, alpha = 5.0, 1e-3  # small steps: the epoch is close to one gradient step
     term = DensityTerm(R, lam=lam, frac=1.0, var_shift=0.1)
@@ -119,10 +120,10 @@ def test_kernel_moves_points_along_the_correlation_gradient(problem):
     dens = term.epoch_terms(start, start, indptr, tails, A, B, edge_scale=1.0)
     moved, pulls = [], []
     reverse = reverse_edges(graph)
-    for terms in (NO_TERMS, dens):  # every edge due once (eps = 1), no negative samples
+    for terms in (NO_TERMS, dens):  # every edge due once (eps = 1) or none, no negative samples
         head, ones = start.copy(), np.ones(graph.nnz)
         pull = np.zeros((graph.nnz, 2), dtype=np.float32)
-        sgd_epoch(head, start, indptr, tails, ones, ones.copy(), ones.copy(), 0.0, 1, A, B, 1.0, alpha, 0,
+        sgd_epoch(head, start, indptr, tails, ones, ones * (1 if due else 2), ones.copy(), 0.0, 1, A, B, 1.0, alpha, 0,
                   np.arange(graph.nnz), 0, np.zeros(1), pull, (np.zeros(0),) * 3, terms, np.zeros((0, 2)), 0, 1)
         pulls.append(pull.copy())
         apply_pulls(head, indptr, reverse, pull)
