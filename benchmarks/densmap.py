@@ -6,9 +6,10 @@ Fits plain UMAP and DensMAP at each dens_lambda (default the tutorial's 0.1, 2 a
 on all 10,000 points, for each seed, and reports per seed and as the mean over seeds: Pearson
 corr(rad_orig_, rad_emb_) (embedding radii on the embedding's own kNN graph, as umap-learn reports
 them), the correlation DensMAP optimises (002 eq. 33: embedding radii of eq. 31 over the data graph's
-edges), trustworthiness (k=15, 5,000-point sample) and 5-fold 10-NN accuracy; with ``--umap-learn`` the same for umap-learn's densMAP. Then fits on the first
-9,000 and transforms the last 1,000, comparing the new points' radius correlation with the training
-points'. Fit times belong to ``run.py --libraries umapx,umapx-densmap,umap-learn-densmap``.
+edges), trustworthiness (k=15, 5,000-point sample) and 5-fold 10-NN accuracy; with ``--umap-learn``
+the same for umap-learn's densMAP. Then fits on the first 9,000 and transforms the last 1,000,
+comparing the new points' radius correlation with the training points'. Fit times belong to
+``run.py --libraries umapx,umapx-densmap,umap-learn-densmap``.
 """
 import argparse
 
@@ -42,10 +43,11 @@ def main():
     lambdas = [None] + [float(v) for v in args.lambdas.split(",")]
 
     def quality(emb):
-        return trustworthiness(X, emb, k=15, sample_size=5000, random_state=0), knn_accuracy(emb, y, k=10, cv=5, random_state=0)
+        return (trustworthiness(X, emb, k=15, sample_size=5000, random_state=0),
+                knn_accuracy(emb, y, k=10, cv=5, random_state=0))
 
-    print("| library | seed | setting | corr(rad_orig_, rad_emb_) | optimised corr (eq. 33) | trustworthiness | 10-NN accuracy |\n"
-          "|---|---|---|---|---|---|---|")
+    print("| library | seed | setting | corr(rad_orig_, rad_emb_) | optimised corr (eq. 33) | trustworthiness "
+          "| 10-NN accuracy |\n|---|---|---|---|---|---|---|")
     means = {}
     for seed in (int(s) for s in args.seeds.split(",")):
         for lam in lambdas:
@@ -63,10 +65,10 @@ def main():
             for lam in lambdas[1:]:
                 emb, ro, re = umap.UMAP(random_state=seed, densmap=True, dens_lambda=lam, output_dens=True).fit_transform(X)
                 trust, acc = quality(emb)
-                print(f"| umap-learn | {seed} | densMAP lambda={lam} | {np.corrcoef(ro, re)[0, 1]:.3f} | — | {trust:.3f} | "
-                      f"{acc:.3f} |", flush=True)
-    print("\nmean over seeds:\n\n| setting | corr(rad_orig_, rad_emb_) | optimised corr | trustworthiness | 10-NN accuracy |\n"
-          "|---|---|---|---|---|")
+                print(f"| umap-learn | {seed} | densMAP lambda={lam} | {np.corrcoef(ro, re)[0, 1]:.3f} | — "
+                      f"| {trust:.3f} | {acc:.3f} |", flush=True)
+    print("\nmean over seeds:\n\n| setting | corr(rad_orig_, rad_emb_) | optimised corr | trustworthiness "
+          "| 10-NN accuracy |\n|---|---|---|---|---|")
     for setting, rows in means.items():
         print(f"| {setting} | " + " | ".join(f"{v:.3f}" for v in np.mean(rows, axis=0)) + " |")
     model = UMAP(random_state=0, densmap=True, output_dens=True).fit(X[:9000])

@@ -7,7 +7,8 @@ a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn ap
 of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread at the end
 of the epoch, in a fixed order. The result is therefore the same on any number of threads. With
 the phases most tails are read where they are, as in umap-learn's serial loop: moving every head
-against one snapshot per epoch costs letter about .01 of 10-NN accuracy, and DensMAP .03 at lambda 5.
+against one snapshot per epoch cost letter about .01 of 10-NN accuracy (and DensMAP, when its term
+was still sampled, .03 at lambda 5).
 """
 from __future__ import annotations
 
