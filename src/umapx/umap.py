@@ -663,10 +663,12 @@ class DensMAP(UMAP):
 
     Same parameters as ``UMAP``; ``dens_lambda`` weighs the density term, ``dens_frac`` is the final
     fraction of epochs it acts in, and ``output_dens=True`` makes ``fit_transform`` also return the
-    log local radii ``rad_orig_`` and ``rad_emb_``. The term's gradient is exact (see
-    ``umapx.density``); umap-learn's sampled one delivers about half of it, so on mnist_test umap-learn's
-    ``dens_lambda=2`` gives what ``dens_lambda=1`` gives here (radii correlation .80, trustworthiness
-    .93); from 0.5 up, the correlation here stays within .01 of .80 while trustworthiness keeps falling.
+    log local radii ``rad_orig_`` and ``rad_emb_``. The term's gradient is taken along every edge in
+    every epoch it is on, each edge's step clipped at what umap-learn's sampled step delivers at most
+    in expectation (see ``umapx.density``), so ``dens_lambda`` weighs about as it does in umap-learn.
+    On mnist_test (seeds 0-4) ``dens_lambda`` 0.1 / 2 / 5 give a radii correlation of .60 / .77 / .79
+    (umap-learn .80 / .81 at 2 / 5), trustworthiness .96 / .92 / .87 (umap-learn .93 / .89) and
+    10-NN accuracy .945 / .924 / .889 (plain UMAP .945).
     """
 
     def __init__(self, *args, **kwargs):

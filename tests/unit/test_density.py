@@ -135,6 +135,22 @@ def test_kernel_moves_points_along_the_correlation_gradient(problem, due):
     assert np.allclose(pulls[0], pulls[1], rtol=0, atol=0.01 * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("eps, cap", [(1.0, 4.0), (2.0, 4.0), (10.0, 0.8)])
+def test_kernel_clips_an_edge_at_what_its_samples_deliver(eps, cap):
+    """The density step along an edge sampled every ``eps`` epochs is clipped at 4 min(1, 2 / eps) per
+    coordinate: at most what umap-learn's two clipped samples of it (one per direction) deliver per epoch."""
+    graph = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    Y = np.array([[0.0, 0.0], [0.3, -0.4]], dtype=np.float32)
+    indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
+    dens = DensityTerm(np.array([1.0, 0.5]), lam=1e6, frac=1.0, var_shift=0.1).epoch_terms(
+        Y, Y, indptr, tails, A, B, edge_scale=1.0)
+    head, every, alpha = Y.copy(), np.full(2, eps), 1e-3
+    sgd_epoch(head, Y, indptr, tails, every, every + 2, every.copy(), 0.0, 1, A, B, 1.0, alpha, 0, np.arange(2), 0,
+              np.zeros(1), np.zeros((0, 2), dtype=np.float32), (np.zeros(0),) * 3, dens, np.zeros((0, 2)), 0, 1)
+    assert np.allclose(np.abs(head - Y), cap * alpha, rtol=1e-4)
+    assert (np.sign(head - Y) == np.sign(Y - Y[::-1])).all()  # the larger radius wanted pushes the ends apart
+
+
 @pytest.mark.parametrize("n_epochs, frac, lam, on", [
     (200, 0.3, 2.0, 60), (500, 0.3, 2.0, 150), (100, 0.0, 2.0, 0), (100, 1.0, 2.0, 100), (100, 0.5, 0.0, 0),
 ])
