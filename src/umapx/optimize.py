@@ -135,8 +135,8 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
     arrays leave umap-learn's scheme. ``density`` = (u, v) rows of the heads and of the tails
     (``density.DensityTerm.epoch_terms``; empty when off) adds DensMAP's correlation gradient, which
     each head takes along all its edges, due or not, clipped per edge as ``umapx.density`` explains
-    (euclidean output only). When ``loss`` has a row per
-    head, the attractive and repulsive losses of the pairs sampled (004 eq. 11) are added to it.
+    (euclidean output only). When ``loss`` has a row per head, the attractive and repulsive losses
+    of the pairs sampled (004 eq. 11) are added to it.
     """
     n_heads, dim = head.shape
     n_tail = tail.shape[0]
