@@ -59,7 +59,7 @@ def _densmap_figures(X, y, seeds):
 
 
 def _check_densmap_keeps_density(plain, dens):
-    assert plain[0] < dens[0.1][0] < dens[2.0][0]
+    assert plain[0] < dens[0.1][0] < dens[2.0][0] < dens[5.0][0]
     assert dens[2.0][0] >= plain[0] + 0.3
     assert dens[2.0][1] >= plain[1] - 0.03
 
@@ -67,14 +67,12 @@ def _check_densmap_keeps_density(plain, dens):
 def test_densmap_keeps_local_density(digits):
     plain, dens = _densmap_figures(*digits, seeds=(0, 1))
     _check_densmap_keeps_density(plain, dens)
-    assert dens[2.0][0] < dens[5.0][0]
 
 
 @pytest.mark.slow
 def test_densmap_keeps_local_density_on_mnist(real_data):
     plain, dens = _densmap_figures(*real_data("mnist_test"), seeds=(0, 1, 2))
     _check_densmap_keeps_density(plain, dens)
-    assert dens[2.0][0] < dens[5.0][0]
     # umap-learn 0.5.12 reaches .80; the term sampled with the attraction stayed at .75, the exact term clipped
     # per edge at 4 alone peaked near lambda 1 and fell between 2 and 5 in two of five seeds
     assert dens[2.0][0] >= 0.77
