@@ -14,6 +14,12 @@ _EXPORTS = {
     "DensMAP": "umapx.umap",
     "NotFittedError": "umapx.umap",
     "load": "umapx.io",
+    "build_graph": "umapx.pipeline",
+    "embed_graph": "umapx.pipeline",
+    "Graph": "umapx.model",
+    "Layout": "umapx.model",
+    "DensityTerm": "umapx.layout.terms",
+    "AlignmentTerm": "umapx.layout.terms",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -60,6 +60,23 @@ class Kind:
         return self.name
 
 
+@dataclass(frozen=True)
+class MetricChoice:
+    """A metric name from ``names`` or, with ``functions``, a numba-jitted function."""
+
+    names: tuple
+    functions: bool = True
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, str):
+            return value in self.names
+        return self.functions and type(value).__name__ == "CPUDispatcher"
+
+    def __str__(self) -> str:
+        functions = " or a numba-jitted function (numba.njit)" if self.functions else ""
+        return f"one of {', '.join(repr(n) for n in self.names)}{functions}"
+
+
 NONE = Options((None,))
 ARRAY = Kind((np.ndarray, list, tuple), "an array")
 DICT = Kind((dict,), "a dict")
@@ -164,3 +181,159 @@ def _same(a, b) -> bool:
         return bool(a is b or (type(a) is type(b) and a == b))
     except (ValueError, TypeError):
         return False
+
+
+# checks shared with umapx.evaluation
+
+_EUCLIDEAN = ("euclidean", "l2")
+
+
+def check_int(value, name, low, high=None, high_text=None):
+    """Return ``value`` as an int in [low, high]; ``high_text`` explains the upper bound."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an int, got {value!r}.")
+    value = int(value)
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name}={value} is too large: {high_text or f'it must be <= {high}'}.")
+    return value
+
+
+def check_metric(metric):
+    """A metric name or callable; ``"l2"`` becomes ``"euclidean"``."""
+    if not (isinstance(metric, str) or callable(metric)):
+        raise ValueError(f"metric must be a string or a callable, got {metric!r}.")
+    return "euclidean" if metric in _EUCLIDEAN else metric
+
+
+def check_data(X, metric, name="X"):
+    """Validate the data-space input; returns a float32/float64 array or CSR matrix, and the metric."""
+    import scipy.sparse as sp
+    from sklearn.metrics import pairwise_distances
+    from sklearn.utils import check_array as sk_check_array
+
+    metric = check_metric(metric)
+    if X is None:
+        raise ValueError(f"{name} is required.")
+    if sp.issparse(X):
+        if metric == "precomputed":
+            raise ValueError(
+                f"metric='precomputed' needs a dense square distance matrix; {name} is sparse."
+            )
+        X = sk_check_array(
+            X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name=name
+        )
+    else:
+        X = np.asarray(X)
+        if X.ndim == 1:
+            X = X.reshape(-1, 1)
+        if X.dtype in (np.uint8, np.int8):  # 8-bit images: float32 is plenty and twice as fast
+            X = X.astype(np.float32)
+        X = sk_check_array(X, dtype=[np.float64, np.float32], order="C", input_name=name)
+    if metric == "precomputed":
+        if X.shape[0] != X.shape[1]:
+            raise ValueError(
+                f"metric='precomputed' needs a square distance matrix; {name} has shape {X.shape}."
+            )
+        if np.any(X < 0):
+            raise ValueError(f"the precomputed distances in {name} must be non-negative.")
+    elif metric != "euclidean":
+        try:
+            pairwise_distances(X[:1], X[:2], metric=metric)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"unsupported metric {metric!r} for {name}: {err}") from err
+    return X, metric
+
+
+def check_embedding(Y, name="Y"):
+    """An embedding as a dense C-ordered float64 2-D array (1-D input is one column)."""
+    import scipy.sparse as sp
+    from sklearn.utils import check_array as sk_check_array
+
+    if Y is None:
+        raise ValueError(f"{name} is required.")
+    if sp.issparse(Y):
+        Y = Y.toarray()
+    Y = np.asarray(Y)
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    return sk_check_array(Y, dtype=np.float64, order="C", input_name=name)
+
+
+def check_same_length(a_len, b_len, a_name="X", b_name="Y"):
+    """Raise ValueError unless the two sample counts match."""
+    if a_len != b_len:
+        raise ValueError(
+            f"{a_name} and {b_name} must have the same number of samples: "
+            f"{a_name} has {a_len}, {b_name} has {b_len}."
+        )
+
+
+def check_eval_labels(y, n, name="y"):
+    """Labels as a 1-D array of length n, and the mask of labelled points (not -1 / NaN)."""
+    if y is None:
+        raise ValueError(f"{name} (class labels) is required.")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {y.shape}.")
+    check_same_length(n, y.shape[0], "Y", name)
+    if y.dtype.kind in "iu":
+        mask = y != -1
+    elif y.dtype.kind == "f":
+        mask = (y != -1) & ~np.isnan(y)
+    else:
+        mask = np.ones(y.shape[0], dtype=bool)
+    return y, mask
+
+
+def check_knn(knn_X, n, K):
+    """Rows' first K neighbours (self excluded) as an (n, K) int64 array."""
+    knn = np.asarray(knn_X)
+    if knn.ndim != 2:
+        raise ValueError(f"knn_X must be 2-D (n_samples, n_neighbors), got shape {knn.shape}.")
+    if knn.dtype.kind not in "iu":
+        raise ValueError(f"knn_X must hold integer indices, got dtype {knn.dtype}.")
+    check_same_length(n, knn.shape[0], "X", "knn_X")
+    if knn.shape[1] > 0 and np.array_equal(knn[:, 0], np.arange(n)):
+        knn = knn[:, 1:]  # the search included each point itself: drop that column
+    if knn.shape[1] < K:
+        raise ValueError(
+            f"knn_X has {knn.shape[1]} neighbours per row (self excluded) but {K} are needed."
+        )
+    knn = knn[:, :K].astype(np.int64)
+    if knn.size and (knn.min() < 0 or knn.max() >= n):
+        raise ValueError(
+            f"knn_X must hold indices in [0, {n}); got values from {knn.min()} to {knn.max()}."
+        )
+    if np.any(knn == np.arange(n)[:, None]):
+        raise ValueError("knn_X rows must exclude the point itself (row i contains i).")
+    return knn
+
+
+def keyword_aliases(**aliases):
+    """Decorator: keyword ``alias=value`` stands for parameter ``aliases[alias]`` (e.g. scikit-learn's names).
+
+    Giving a parameter under both names, by position or keyword, raises TypeError naming both.
+    """
+    from functools import wraps
+
+    def decorate(func):
+        params = list(inspect.signature(func).parameters)
+        position = {name: params.index(name) for name in aliases.values()}
+
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            for alias, name in aliases.items():
+                if alias not in kwargs:
+                    continue
+                if name in kwargs or position[name] < len(args):
+                    raise TypeError(f"{func.__name__}() got both {name!r} and its alias {alias!r}; pass only one.")
+                kwargs[name] = kwargs.pop(alias)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

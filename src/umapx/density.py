@@ -21,13 +21,12 @@ at 4 alone the correlation peaked at .80 near lambda 1 and wandered from there.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numba
 import numpy as np
 
+from .layout.curve import phi, pow32
+
 _RADIUS_EPS = 1e-8  # keeps log finite where all neighbours coincide, as umap-learn does
-NO_TERMS = (np.zeros((0, 2)),) * 2  # sgd_epoch's density arguments in an epoch without the term
 
 
 def log_radii(graph, dists, power=2):
@@ -43,65 +42,25 @@ def log_radii(graph, dists, power=2):
         return np.log(_RADIUS_EPS + weighted / total)
 
 
+def data_radii(graph, graph_dists, n_epochs):
+    """Log radii of the data (002 eq. 30) on the edges the layout optimises: the graph pruned as the SGD prunes it."""
+    from .layout.sampling import prune
+
+    return log_radii(prune(graph, n_epochs), graph_dists)
+
+
 def radius_stats(r):
     """Mean and standard deviation of the finite log radii."""
     finite = r[np.isfinite(r)]
     return (float(finite.mean()), float(finite.std())) if finite.size else (0.0, 0.0)
 
 
-def standardise(r, mean, std):
-    """R = (r - mean) / std of 002 eq. 35; all 0 when the radii are all equal (no density to keep)."""
+def standardise(r, mean=None, std=None):
+    """R = (r - mean) / std of 002 eq. 35 (by default r's own ``radius_stats``); all 0 when the radii
+    are all equal (no density to keep)."""
+    if mean is None:
+        mean, std = radius_stats(r)
     return (r - mean) / std if std > 0 else np.where(np.isfinite(r), 0.0, np.nan)
-
-
-@dataclass(frozen=True)
-class DensityTerm:
-    """-lam Corr(r_emb, R) added to the loss (002 eq. 34) in the epochs after the first (1 - frac).
-
-    ``R`` is the standardised data radius of each head, NaN for a head without edges (left out of
-    the correlation); ``var_shift`` is added to Var(r_emb) to keep the correlation's gradient bounded.
-    Without ``reference`` the heads are the whole layout and the correlation is theirs. With
-    ``reference`` = (mean, Var, Cov, scale) of a fitted layout's radii, the heads are new points
-    placed against that fixed layout (transform): each head's gradient is its term of the fitted
-    correlation, and the fixed points take none.
-    """
-
-    R: np.ndarray
-    lam: float
-    frac: float
-    var_shift: float
-    reference: tuple | None = None
-
-    def active(self, epoch, n_epochs):
-        """On in the last ``frac`` of the epochs, with umap-learn's rounding."""
-        return self.lam > 0 and (epoch + 1) > (1.0 - self.frac) * n_epochs
-
-    def epoch_terms(self, head, tail, indptr, tails, a, b, edge_scale):
-        """Per-vertex factors (u, v) for ``radius_grad``, a row per vertex (read together), of ``sgd_epoch``'s
-        heads, then of its tails: u_i = g_i / phi_sum_i and v_i = u_i e^(-r_i), with r and phi_sum of
-        the heads' edges into ``tail`` (002 eq. 31) and g_i = lam * scale * dCorr/dr_i (002 eq. 35, first
-        factor), scale = edge_scale / n.
-
-        ``edge_scale`` = sum(mu) / max(mu): the loss is sum_e mu_e CE_e - lam sum_e mu_e Corr, as in
-        umap-learn, and edge sampling delivers the cross-entropy's gradient divided by max(mu), so
-        an epoch of the exact density gradient is scaled alike.
-        """
-        n = head.shape[0]
-        r, phi_sum = np.zeros(n), np.zeros(n)
-        embedding_log_radii(head, tail, indptr, tails, a, b, r, phi_sum)
-        keep = np.isfinite(self.R)
-        if self.reference is None:
-            mean, var, cov, scale = correlation_stats(r[keep], self.R[keep]) + (edge_scale / keep.sum(),)
-        else:
-            mean, var, cov, scale = self.reference
-        var += self.var_shift
-        g = np.zeros(n)
-        # dCorr/dr_i = (R_i - Cov (r_i - mean r) / Var) / (n sqrt(Var)), with Corr = Cov / sqrt(Var) (002 eq. 33, 35)
-        g[keep] = self.lam * scale * (self.R[keep] - cov * (r[keep] - mean) / var) / np.sqrt(var)
-        uv = np.empty((n, 2))
-        uv[:, 0] = np.divide(g, phi_sum, out=np.zeros(n), where=phi_sum > 0)
-        uv[:, 1] = uv[:, 0] * np.exp(-r)
-        return (uv, uv) if self.reference is None else (uv, np.zeros((tail.shape[0], 2)))
 
 
 def correlation_stats(r, R):
@@ -123,9 +82,9 @@ def embedding_log_radii(head, tail, indptr, tails, a, b, r, phi_sum):
             for c in range(dim):
                 diff = head[i, c] - tail[tails[e], c]
                 d2 += diff * diff
-            phi = 1.0 / (1.0 + a * np.float32(d2) ** np.float32(b))  # single precision, as the SGD's powers
-            weighted += phi * d2
-            total += phi
+            p = phi(d2, a, b)
+            weighted += p * d2
+            total += p
         phi_sum[i] = total
         r[i] = np.log(_RADIUS_EPS + weighted / total) if total > 0.0 else 0.0
 
@@ -136,6 +95,6 @@ def radius_grad(d2, a, b, u, v):
     phi ((1 - b (1 - phi)) v + a b d^(2(b-1)) phi u) (002 eq. 35, last line, divided by phi_sum_i as the
     average in eq. 31 requires). It is linear in (u, v), so both ends of an edge take one call with
     their factors summed, and one power of d^2 serves phi and d^(2(b-1))."""
-    d2b = np.float64(np.float32(d2) ** np.float32(b))
-    phi = 1.0 / (1.0 + a * d2b)
-    return phi * ((1.0 - b * (1.0 - phi)) * v + a * b * d2b / d2 * phi * u)
+    d2b = pow32(d2, b)
+    p = 1.0 / (1.0 + a * d2b)
+    return p * ((1.0 - b * (1.0 - p)) * v + a * b * d2b / d2 * p * u)

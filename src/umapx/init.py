@@ -17,6 +17,28 @@ INIT_SCALE = 10.0
 MAX_LANCZOS_VECTORS = 32
 
 
+def check_init(init, n, n_components):
+    """``init`` as given when it names a method, else as a float64 array of shape (n, n_components)."""
+    if isinstance(init, str):
+        return init
+    init = np.asarray(init, dtype=np.float64)
+    if init.shape != (n, n_components):
+        raise ValueError(f"init array must have shape (n_samples, n_components) = {(n, n_components)}; "
+                         f"got {init.shape}.")
+    if not np.all(np.isfinite(init)):
+        raise ValueError("init array contains NaN or infinity.")
+    return init
+
+
+def initialise(init, graph, X, n_components, rng):
+    """The starting layout (float32): a method's layout scaled into [0, INIT_SCALE] per axis, or the array."""
+    layout = initial_layout(init, graph, X, n_components, rng)
+    if isinstance(init, str):
+        low, high = layout.min(axis=0), layout.max(axis=0)
+        layout = INIT_SCALE * (layout - low) / np.where(high > low, high - low, 1.0)
+    return np.ascontiguousarray(layout, dtype=np.float32)
+
+
 def initial_layout(init, graph, X, n_components, rng):
     """Dispatch on ``init``: "spectral", "pca", "random" or an (n, n_components) array."""
     n = graph.shape[0]

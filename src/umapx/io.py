@@ -1,36 +1,39 @@
 """Saving and loading fitted models: one zip file of JSON metadata and ``.npy`` arrays.
 
-Loading reads arrays with ``allow_pickle=False`` and rebuilds the model from its parameters, so a
-model file can never run code. Callbacks, which only a fit uses, are not saved. The hnswlib index, when a model keeps one, is stored as the bytes
-hnswlib itself writes. Files carry a format version; a file from a newer version is refused.
+A file holds the estimator's class name, its parameters and its fitted state, the dataclasses of
+``umapx.model`` written field by field (an index object as the bytes of its ``to_bytes``). Loading
+reads arrays with ``allow_pickle=False`` and rebuilds only registered classes (``model.savable``,
+``model.estimator``), so a model file can never run code. Callbacks, which only a fit uses, are not
+saved. Files carry a format version (``model.SCHEMA``); a file from a newer version is refused, and
+files of versions 1 and 2 (the estimator's attributes, saved by name) still load.
 """
+
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
-import os
-import tempfile
 import warnings
 import zipfile
 
 import numpy as np
 import scipy.sparse as sp
 
+from . import neighbors  # noqa: F401  (registers the index classes a model file may hold)
+from .model import ESTIMATORS, SAVABLE, SCHEMA, Graph, Layout
+
 FORMAT = "umapx-model"
-VERSION = 2  # 2: the hnswlib index is kept with its principal axes (or None)
+VERSION = SCHEMA
 _META = "model.json"
-_DERIVED = ("_metric", "_output_metric")  # rebuilt from the parameters on load
 _FIT_ONLY = ("callbacks",)  # used while fitting only; saved as None
 
 
 def save(model, path):
-    """Write a fitted ``model`` to ``path`` (see the module docstring)."""
-    model._check_fitted("save")
+    """Write a fitted ``model`` (a registered estimator) to ``path`` (see the module docstring)."""
     arrays = {}
     params = {name: None if name in _FIT_ONLY else _encode(value, f"params/{name}", arrays, name)
               for name, value in model.get_params().items()}
-    state = {name: _encode(value, f"state/{name}", arrays, name)
-             for name, value in vars(model).items() if name not in params and name not in _DERIVED}
+    state = {name: _encode(value, f"state/{name}", arrays, name) for name, value in model._fitted_state().items()}
     meta = {"format": FORMAT, "version": VERSION, "class": type(model).__name__, "params": params, "state": state}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(_META, json.dumps(meta))
@@ -41,9 +44,6 @@ def save(model, path):
 def load(path):
     """Read a model written by ``save``; raises ValueError for a file that is not one, is damaged,
     or comes from a newer umapx."""
-    from .metrics import resolve_metric, resolve_output_metric
-    from .umap import UMAP, DensMAP
-
     try:
         with zipfile.ZipFile(path) as zf:
             bad = zf.testzip()
@@ -56,16 +56,34 @@ def load(path):
             arrays = {name: zf.read(name) for name in zf.namelist() if name != _META}
     except (zipfile.BadZipFile, EOFError) as error:
         raise ValueError(f"{path} is not a umapx model file, or it is truncated ({error}).") from None
-    params = {name: _decode(value, arrays) for name, value in meta["params"].items()}
-    model = {"UMAP": UMAP, "DensMAP": DensMAP}[meta["class"]](**params)
-    state = {name: _decode(value, arrays) for name, value in meta["state"].items()}
-    if meta["version"] < 2 and state.get("_hnsw") is not None:
-        state["_hnsw"] = (state["_hnsw"], None)  # version 1 kept the bare index, always in the full space
-    width = state.get("n_features_in_") or 1
-    state["_metric"] = resolve_metric(model.metric, model.metric_kwds, width)
-    state["_output_metric"] = resolve_output_metric(model.output_metric, model.output_metric_kwds, model.n_components)
-    model.__dict__.update(state)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: the model file is damaged (its metadata is not valid JSON: {error}).") from None
+    try:
+        params = {name: _decode(value, arrays) for name, value in meta["params"].items()}
+        model = _estimator(meta["class"], path)(**params)
+        state = {name: _decode(value, arrays) for name, value in meta["state"].items()}
+        if meta["version"] < 3:
+            state = _state_of_format_2(state, model, meta["version"])
+        model._set_fitted_state(state)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+        if isinstance(error, ValueError) and "damaged" in str(error):
+            raise
+        raise ValueError(f"{path}: the model file is damaged ({type(error).__name__}: {error}).") from None
     return model
+
+
+def _estimator(name, path):
+    """The registered estimator class ``name``; importing umapx's public name registers it."""
+    import umapx
+
+    if name not in ESTIMATORS and name in umapx.__all__:
+        getattr(umapx, name)
+    if name not in ESTIMATORS:
+        for public in umapx.__all__:
+            getattr(umapx, public)
+        raise ValueError(f"{path} holds a {name!r} model, which this umapx cannot load; it loads: "
+                         f"{', '.join(sorted(ESTIMATORS))}.")
+    return ESTIMATORS[name]
 
 
 def _check_meta(meta, path):
@@ -75,13 +93,13 @@ def _check_meta(meta, path):
     if not isinstance(version, int) or version > VERSION:
         raise ValueError(f"{path} was written by a newer umapx (format version {version}); this umapx reads "
                          f"versions up to {VERSION}. Upgrade umapx to load it.")
-    if meta.get("class") not in ("UMAP", "DensMAP"):
-        raise ValueError(f"{path} holds a {meta.get('class')!r} model, which this umapx cannot load; it loads: "
-                         "UMAP, DensMAP.")
+    if not isinstance(meta.get("class"), str) or not isinstance(meta.get("params"), dict) or not isinstance(
+            meta.get("state"), dict):
+        raise ValueError(f"{path}: the model file is damaged (its metadata lacks the class, params or state).")
 
 
 def _encode(value, name, arrays, label):
-    """A JSON value for ``value``; arrays, sparse matrices and hnswlib indices go to ``arrays``."""
+    """A JSON value for ``value``; arrays, sparse matrices and bytes go to ``arrays``."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -101,9 +119,13 @@ def _encode(value, name, arrays, label):
         for part in ("data", "indices", "indptr"):
             arrays[f"{name}.{part}.npy"] = _npy(getattr(value, part))
         return {"csr": name, "shape": list(value.shape)}
-    if type(value).__module__ == "hnswlib":
-        arrays[f"{name}.hnsw"] = _hnsw_bytes(value)
-        return {"hnsw": f"{name}.hnsw", "space": value.space, "dim": value.dim}
+    if SAVABLE.get(type(value).__name__) is type(value):
+        if dataclasses.is_dataclass(value):
+            return {"dataclass": type(value).__name__,
+                    "fields": {f.name: _encode(getattr(value, f.name), f"{name}.{f.name}", arrays, label)
+                               for f in dataclasses.fields(value)}}
+        arrays[f"{name}.bin"] = value.to_bytes()
+        return {"object": type(value).__name__, "bytes": f"{name}.bin"}
     if isinstance(value, (np.random.Generator, np.random.RandomState)):
         warnings.warn(f"{label} is a numpy random generator, which is saved as None; pass an int seed to "
                       "keep it.", stacklevel=4)
@@ -128,9 +150,19 @@ def _decode(value, arrays):
         name = value["csr"]
         parts = [_array(arrays, f"{name}.{part}.npy") for part in ("data", "indices", "indptr")]
         return sp.csr_matrix(tuple(parts), shape=tuple(value["shape"]))
-    if "hnsw" in value:
-        return _hnsw_index(arrays[value["hnsw"]], value["space"], value["dim"])
+    if "dataclass" in value:
+        return _savable(value["dataclass"])(**{k: _decode(v, arrays) for k, v in value["fields"].items()})
+    if "object" in value:
+        return _savable(value["object"]).from_bytes(arrays[value["bytes"]])
+    if "hnsw" in value:  # formats 1 and 2
+        return neighbors.hnsw_from_bytes(arrays[value["hnsw"]], value["space"], value["dim"])
     raise ValueError(f"unknown entry in the model file: {sorted(value)}.")
+
+
+def _savable(name):
+    if name not in SAVABLE:
+        raise ValueError(f"the model file holds a {name!r}, which is not a kind of state umapx saves.")
+    return SAVABLE[name]
 
 
 def _npy(array):
@@ -143,21 +175,37 @@ def _array(arrays, name):
     return np.load(io.BytesIO(arrays[name]), allow_pickle=False)
 
 
-def _hnsw_bytes(index):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "index.bin")
-        index.save_index(path)
-        with open(path, "rb") as f:
-            return f.read()
+def _state_of_format_2(state, model, version):
+    """The ``Graph`` and ``Layout`` of a file of format 1 or 2, which saved the estimator's attributes by
+    name (format 1 kept the bare hnswlib index, always in the full space)."""
+    from .layout.sampling import default_n_epochs
+    from .metrics import resolve_metric, resolve_output_metric
+    from .pipeline import disconnection_limit
 
-
-def _hnsw_index(payload, space, dim):
-    import hnswlib
-
-    index = hnswlib.Index(space=space, dim=dim)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "index.bin")
-        with open(path, "wb") as f:
-            f.write(payload)
-        index.load_index(path)
-    return index
+    metric = resolve_metric(model.metric, model.metric_kwds, state.get("n_features_in_") or 1)
+    raw, hnsw = state["_raw_data"], state["_hnsw"]
+    if version < 2 and hnsw is not None:
+        hnsw = (hnsw, None)
+    if raw is None:
+        index = None
+    elif metric.name == "precomputed":
+        index = neighbors.PrecomputedIndex(raw.shape[0])
+    elif hnsw is not None:
+        index = neighbors.HnswIndex(raw, hnsw[0], hnsw[1], metric.name)
+    else:
+        index = neighbors.ExactIndex(raw)
+    fuzzy_set = state["graph_"]
+    graph = Graph(graph=fuzzy_set, metric=metric, n_neighbors=state["_n_neighbors"],
+                  knn_indices=state["_knn_indices"], knn_dists=state["_knn_dists"], sigmas=state["_sigmas"],
+                  rhos=state["_rhos"], knn_mean=state["_knn_mean"], graph_dists=state["graph_dists_"], index=index,
+                  local_connectivity=float(model.local_connectivity), set_op_mix_ratio=float(model.set_op_mix_ratio),
+                  disconnection_distance=float(disconnection_limit(metric, model.disconnection_distance)),
+                  supervised=state["_supervised"], unique_inverse=state["_unique_inverse"],
+                  n_features=state["n_features_in_"])
+    out = resolve_output_metric(model.output_metric, model.output_metric_kwds, model.n_components)
+    n_epochs = model.n_epochs if model.n_epochs is not None else default_n_epochs(fuzzy_set.shape[0])
+    layout = Layout(embedding=state["embedding_"], a=state["_a"], b=state["_b"], output_metric=out, n_epochs=n_epochs,
+                    rad_orig=state["rad_orig_"], rad_emb=state["rad_emb_"], rad_mean=state["_rad_orig_mean"],
+                    rad_std=state["_rad_orig_std"], loss_history=state["loss_history_"],
+                    n_epochs_run=state["n_epochs_run_"])
+    return {"graph": graph, "layout": layout}

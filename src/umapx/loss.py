@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._random import uniform_int
+from .layout.curve import q_of
 
 EXACT_MAX_SAMPLES = 5_000
 EDGE_DRAWS, FAR_DRAWS, MIN_DRAWS = 12, 24, 1 << 17
@@ -29,13 +30,13 @@ _Q_FLOOR = 1e-12  # q = a d^2b at coincident points, so that L^r stays finite
 @numba.njit(inline="always")
 def attraction_loss(d2, a, b):
     """L^a = log(1 + a d^2b) (004 eq. 6)."""
-    return np.log1p(max(a * d2**b, _Q_FLOOR))
+    return np.log1p(max(q_of(d2, a, b), _Q_FLOOR))
 
 
 @numba.njit(inline="always")
 def repulsion_loss(d2, a, b):
     """L^r = log(1 + 1 / (a d^2b)) (004 eq. 6)."""
-    return np.log1p(1.0 / max(a * d2**b, _Q_FLOOR))
+    return np.log1p(1.0 / max(q_of(d2, a, b), _Q_FLOOR))
 
 
 @numba.njit(inline="always")

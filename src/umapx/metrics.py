@@ -741,4 +741,4 @@ def resolve_output_metric(name, kwds: dict | None, n_components: int) -> Resolve
     if canon == "correlation" and n_components < 2:
         raise ValueError("output_metric 'correlation' needs n_components >= 2")
     params = np.array([_get_p(canon, kwds)]) if canon == "minkowski" else _NO_PARAMS.copy()
-    return ResolvedMetric(canon, OUTPUT_METRICS[canon], params)
+    return ResolvedMetric(canon, OUTPUT_METRICS[canon], params, kwds=kwds)

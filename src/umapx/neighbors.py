@@ -1,5 +1,8 @@
 """k nearest neighbours: exact search for small data, an approximate index for large data.
 
+A search backend is an index object with ``build`` (the kNN of the data among themselves, and the
+index kept for later queries), ``query`` (new points among the indexed ones), ``add`` (grow it)
+and ``to_bytes``/``from_bytes``; ``choose_index`` is the one place that picks the backend.
 Every backend returns ``(indices, distances)`` of shape (n_queries, k), rows sorted by distance
 with ties broken by index, and, when the queries are the data itself, each point first in its own
 row at distance 0 (so duplicated points never displace themselves). Missing neighbours (a sparse
@@ -7,11 +10,16 @@ precomputed matrix with short rows) are index -1 at distance inf.
 """
 from __future__ import annotations
 
+import io
+import os
+import tempfile
+
 import numba
 import numpy as np
 import scipy.sparse as sp
 
 from .metrics import distance
+from .model import savable
 
 #: Largest n searched exactly unless ``force_approximation_algorithm`` is set: where the seeded hnswlib
 #: index catches up (4,096 rows: exact 1.07 s / 0.26 s, index 0.64 s / 0.24 s on mnist_test / letter).
@@ -37,56 +45,269 @@ PCA_SAMPLE = 10_000
 PCA_CANDIDATES = 4
 
 
-def nearest_neighbors(X, k, metric, *, approximate=False, random_state=None, seed=0, n_jobs=1,
-                      low_memory=True, verbose=False, progress=None):
-    """kNN of the rows of ``X`` among themselves with the resolved ``metric`` (see metrics.resolve_metric).
-
-    ``approximate`` chooses the index: hnswlib for dense euclidean/cosine/correlation, pynndescent for
-    every other metric and for sparse input. With ``random_state`` set, index construction runs on one
-    thread so that the graph, and everything after it, is reproducible; queries stay parallel.
-    Returns ``(indices int32, distances float32, hnsw)``, ``hnsw`` being (hnswlib index, projection)
-    when one was built (kept for ``query_neighbors``; see ``_hnsw_index``) and None otherwise.
-    ``progress`` (a tqdm bar or None) counts rows done.
-    """
+def choose_index(X, metric, approximate):
+    """The index class for ``X``: precomputed distances; pynndescent for callable metrics, sparse input
+    without a BLAS metric, and approximate search outside hnswlib's spaces; hnswlib for approximate
+    search of dense euclidean/cosine/correlation rows; exact search otherwise."""
     sparse = sp.issparse(X)
     if metric.name == "precomputed":
-        result = precomputed_knn(X, k)
-    elif metric.callable is not None or (sparse and metric.name not in BLAS_METRICS) or (
+        return PrecomputedIndex
+    if metric.callable is not None or (sparse and metric.name not in BLAS_METRICS) or (
             approximate and (sparse or metric.name not in HNSW_SPACES)):
-        result = _nndescent_knn(X, k, metric, None if random_state is None else seed, n_jobs, low_memory, verbose)
-    elif approximate:
-        index = _hnsw_index(X, metric.name, seed, n_jobs, random_state is not None, progress)
-        idx, dist = _hnsw_query(index, X, X, k, metric.name, n_jobs, progress)
-        return (*_self_first(idx, dist), index)
-    elif metric.name in BLAS_METRICS:
-        return (*_self_first(*blas_knn(X, X, k, metric.name, progress)), None)
-    else:
-        result = _self_first(*_brute_knn(X, X, k, metric.code, metric.params, True))
-    _tick(progress, X.shape[0])
-    return (*result, None)
+        return NNDescentIndex
+    return HnswIndex if approximate else ExactIndex
 
 
-def query_neighbors(data, Q, k, metric, *, hnsw=None, seed=0, n_jobs=1, self_index=None):
-    """kNN of the rows of ``Q`` (new points) among the rows of ``data`` (the training points).
+def nearest_neighbors(X, k, metric, *, approximate=False, seed=0, deterministic=False, n_jobs=1, low_memory=True,
+                      angular=False, verbose=False, progress=None):
+    """``(indices int32, distances float32, index)``: the kNN of the rows of ``X`` among themselves with
+    the resolved ``metric`` (see metrics.resolve_metric), each point first in its row, and the index
+    of ``choose_index`` kept for queries. Index construction draws from ``seed``; ``deterministic``
+    runs it on one thread so that the graph, and everything after it, is reproducible; queries stay
+    parallel. ``progress`` (a tqdm bar or None) counts rows done."""
+    return choose_index(X, metric, approximate).build(X, k, metric, seed=seed, deterministic=deterministic,
+                                                      n_jobs=n_jobs, low_memory=low_memory, angular=angular,
+                                                      verbose=verbose, progress=progress)
 
-    Each row of the answer depends on its query row alone, never on the other rows of ``Q``: the
-    search is exact (BLAS or a brute-force kernel), the kept hnswlib index ``hnsw``, or, for sparse
-    data with a non-BLAS metric and for callable metrics, a seeded pynndescent index queried one row
-    at a time. For ``metric='precomputed'``, ``Q`` holds the distances from each new point to every
-    training point. When the queries are rows of ``data`` too, ``self_index[i]`` is query i's row,
-    and it comes first in its answer.
-    """
-    if metric.name == "precomputed":
-        idx, dist = precomputed_knn(Q, k, self_query=False)
-    elif hnsw is not None:
-        idx, dist = _hnsw_query(hnsw, data, Q, k, metric.name, n_jobs, ef=max(TRANSFORM_EF, 2 * k))
-    elif metric.name in BLAS_METRICS:
-        idx, dist = blas_knn(data, Q, k, metric.name)
-    elif metric.callable is None and not sp.issparse(data):
-        idx, dist = _brute_knn(data, Q, k, metric.code, metric.params, False)
-    else:
-        idx, dist = _nndescent_query(data, Q, k, metric, seed)
-    return (idx, dist) if self_index is None else _self_first(idx, dist, self_index)
+
+class Index:
+    """The indexed rows (``data``) and how to search them. A query's answer for one row depends on that
+    row alone, never on the other rows of the call."""
+
+    kind = ""
+
+    def __init__(self, data):
+        self.data = data
+
+    @property
+    def n(self):
+        return self.data.shape[0]
+
+    def add(self, X, metric, *, n_jobs=1, deterministic=True):
+        """Index the rows of ``X`` after the current ones."""
+        self.data = sp.vstack([self.data, X], format="csr") if sp.issparse(self.data) else np.concatenate(
+            [self.data, X])
+
+    def to_bytes(self):
+        """The index as bytes (an ``.npz`` archive of plain arrays); ``from_bytes`` reads it back."""
+        buffer = io.BytesIO()
+        np.savez(buffer, **self._arrays())
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, payload):
+        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+            return cls._from_arrays(dict(archive))
+
+    def _arrays(self):
+        if sp.issparse(self.data):
+            return {"indptr": self.data.indptr, "indices": self.data.indices, "values": self.data.data,
+                    "shape": np.array(self.data.shape)}
+        return {"data": self.data}
+
+    @classmethod
+    def _from_arrays(cls, arrays):
+        if "data" in arrays:
+            return cls(arrays["data"])
+        parts = (arrays["values"], arrays["indices"], arrays["indptr"])
+        return cls(sp.csr_matrix(parts, shape=tuple(arrays["shape"])))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.n} rows)"
+
+
+@savable
+class ExactIndex(Index):
+    """Exact search: a matrix product for euclidean, cosine and correlation, a compiled scan for the
+    other named metrics on dense rows; a seeded pynndescent index queried one row at a time for
+    sparse rows without a BLAS metric and for callable metrics."""
+
+    kind = "exact"
+
+    @classmethod
+    def build(cls, X, k, metric, *, progress=None, **_):
+        if metric.name in BLAS_METRICS:
+            idx, dist = blas_knn(X, X, k, metric.name, progress)
+        else:
+            idx, dist = _brute_knn(X, X, k, metric.code, metric.params, True)
+            _tick(progress, X.shape[0])
+        return (*_self_first(idx, dist), cls(X))
+
+    def query(self, Q, k, metric, *, n_jobs=1, seed=0, self_index=None, breadth=1.0):
+        """kNN of the rows of ``Q`` among the indexed rows; with ``self_index``, query i is indexed row
+        ``self_index[i]`` and comes first in its answer. ``breadth`` scales an approximate search's
+        effort (``transform_queue_size / 4``)."""
+        if metric.name in BLAS_METRICS:
+            idx, dist = blas_knn(self.data, Q, k, metric.name)
+        elif metric.callable is None and not sp.issparse(self.data):
+            idx, dist = _brute_knn(self.data, Q, k, metric.code, metric.params, False)
+        else:
+            idx, dist = self._nndescent_query(Q, k, metric, seed, breadth)
+        return (idx, dist) if self_index is None else _self_first(idx, dist, self_index)
+
+    def _nndescent_query(self, Q, k, metric, seed, breadth):
+        """Query a seeded pynndescent index one row at a time: its search draws from a random state that
+        every call restarts, so a row's answer does not depend on the rows queried with it."""
+        index = _nndescent(self.data, k, metric, seed, 1, True, False)
+        idx, dist = np.empty((Q.shape[0], k), dtype=np.int32), np.empty((Q.shape[0], k), dtype=np.float32)
+        for i in range(Q.shape[0]):
+            idx[i], dist[i] = (a[0] for a in index.query(Q[i:i + 1], k=k, epsilon=0.1 * breadth))
+        return idx, dist
+
+
+@savable
+class NNDescentIndex(ExactIndex):
+    """pynndescent's approximate kNN graph with umap-learn's settings (one thread when seeded); later
+    queries are those of ``ExactIndex``."""
+
+    kind = "nndescent"
+
+    @classmethod
+    def build(cls, X, k, metric, *, seed=0, deterministic=False, n_jobs=1, low_memory=True, angular=False,
+              verbose=False, progress=None):
+        """``angular`` (umap-learn's ``angular_rp_forest``) builds pynndescent's trees by angle."""
+        index = _nndescent(X, k, metric, seed if deterministic else None, n_jobs, low_memory, verbose, angular)
+        idx, dist = index.neighbor_graph
+        _tick(progress, X.shape[0])
+        return (*_self_first(idx.astype(np.int64), dist), cls(X))
+
+
+@savable
+class PrecomputedIndex(Index):
+    """Distances given as a matrix: a fit reads its rows, a query holds the distances from each new
+    point to every indexed point. It keeps no rows, only their number."""
+
+    kind = "precomputed"
+
+    def __init__(self, n):
+        self.data, self._n = None, int(n)
+
+    @property
+    def n(self):
+        return self._n
+
+    @classmethod
+    def build(cls, X, k, metric, *, progress=None, **_):
+        idx, dist = precomputed_knn(X, k)
+        _tick(progress, X.shape[0])
+        return idx, dist, cls(X.shape[0])
+
+    def query(self, Q, k, metric, *, n_jobs=1, seed=0, self_index=None, breadth=1.0):
+        return precomputed_knn(Q, k, self_query=False)
+
+    def add(self, X, metric, *, n_jobs=1, deterministic=True):
+        raise ValueError("a precomputed distance matrix cannot grow; refit with the whole matrix.")
+
+    def _arrays(self):
+        return {"n": np.array(self._n)}
+
+    @classmethod
+    def _from_arrays(cls, arrays):
+        return cls(int(arrays["n"]))
+
+
+@savable
+class HnswIndex(Index):
+    """An hnswlib index of dense euclidean, cosine or correlation rows. Rows of more than 2 x
+    PCA_COMPONENTS (and at most PCA_MAX_FEATURES) features are indexed in their leading principal
+    axes (``projection`` = (mean, axes)) and each query's candidates re-measured exactly."""
+
+    kind = "hnsw"
+
+    def __init__(self, data, index, projection, metric_name):
+        super().__init__(data)
+        self.index, self.projection, self.metric_name = index, projection, metric_name
+
+    @classmethod
+    def build(cls, X, k, metric, *, seed=0, deterministic=False, n_jobs=1, progress=None, **_):
+        """Rows added in 20 batches for the progress bar (the same index as one call)."""
+        import hnswlib
+
+        projection = _projection(_prepare_blas(X, metric.name), seed)
+        space = "l2" if projection is not None else HNSW_SPACES[metric.name]
+        index = hnswlib.Index(space=space, dim=X.shape[1] if projection is None else PCA_COMPONENTS)
+        index.init_index(max_elements=X.shape[0], ef_construction=EF_CONSTRUCTION, M=16, random_seed=seed % (2**31))
+        self = cls(X, index, projection, metric.name)
+        for rows in np.array_split(np.arange(X.shape[0]), 20):
+            self._add_items(X[rows], rows, n_jobs, deterministic)
+            _tick(progress, len(rows) // 2)
+        idx, dist = self._search(X, k, n_jobs, progress)
+        return (*_self_first(idx, dist), self)
+
+    def add(self, X, metric, *, n_jobs=1, deterministic=True):
+        """Add rows, growing the index if needed; one thread when ``deterministic``."""
+        self._add_items(X, np.arange(self.n, self.n + X.shape[0]), n_jobs, deterministic)
+        super().add(X, metric)
+
+    def _add_items(self, X, labels, n_jobs, deterministic):
+        if labels[-1] + 1 > self.index.get_max_elements():
+            self.index.resize_index(int(labels[-1]) + 1)
+        self.index.add_items(_indexed(X, self.metric_name, self.projection), labels,
+                             num_threads=1 if deterministic else n_jobs)
+
+    def query(self, Q, k, metric, *, n_jobs=1, seed=0, self_index=None, breadth=1.0):
+        idx, dist = self._search(Q, k, n_jobs, ef=max(round(TRANSFORM_EF * breadth), 2 * k))
+        return (idx, dist) if self_index is None else _self_first(idx, dist, self_index)
+
+    def _search(self, Q, k, n_jobs, progress=None, ef=None):
+        """k nearest indexed rows to each row of ``Q``; the search of one row never depends on another.
+
+        ``ef`` (the search breadth) defaults to max(64, 2k), which keeps recall above 0.99 on the data
+        sets of ``benchmarks/``. With a projection, the PCA_CANDIDATES x k (at least 64) nearest in the
+        principal axes are searched at 1.5 times that breadth and re-measured exactly."""
+        metric, projection = self.metric_name, self.projection
+        ef, n_cand, prepared = ef or max(64, 2 * k), k, None
+        if projection is not None:
+            n_cand = min(max(64, PCA_CANDIDATES * k), self.index.get_current_count())
+            ef, prepared = max(ef, n_cand * 3 // 2), _prepare_blas(self.data, metric)
+        self.index.set_ef(ef)
+        m = Q.shape[0]
+        idx, dist = np.empty((m, k), dtype=np.int32), np.empty((m, k), dtype=np.float32)
+        for rows in np.array_split(np.arange(m), max(20 if progress is not None else 1, m // 2048)):
+            found, d = self.index.knn_query(_indexed(Q[rows], metric, projection), k=n_cand, num_threads=n_jobs)
+            if projection is None:
+                idx[rows], dist[rows] = found, np.sqrt(np.maximum(d, 0.0)) if metric == "euclidean" else d
+            else:
+                idx[rows], dist[rows] = _remeasure(prepared, _prepare_blas(Q[rows], metric), found.astype(np.int64),
+                                                   k, metric != "euclidean")
+            _tick(progress, len(rows) - len(rows) // 2)
+        return idx, dist
+
+    def _arrays(self):
+        arrays = {**super()._arrays(), "hnsw": np.frombuffer(_hnsw_bytes(self.index), dtype=np.uint8),
+                  "space": np.array(self.index.space), "metric": np.array(self.metric_name)}
+        if self.projection is not None:
+            arrays["mean"], arrays["axes"] = self.projection
+        return arrays
+
+    @classmethod
+    def _from_arrays(cls, arrays):
+        data = Index._from_arrays(arrays).data
+        projection = (arrays["mean"], arrays["axes"]) if "axes" in arrays else None
+        dim = data.shape[1] if projection is None else projection[1].shape[1]
+        index = hnsw_from_bytes(arrays["hnsw"].tobytes(), str(arrays["space"]), dim)
+        return cls(data, index, projection, str(arrays["metric"]))
+
+
+def _hnsw_bytes(index):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "index.bin")
+        index.save_index(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def hnsw_from_bytes(payload, space, dim):
+    """An hnswlib index from the bytes ``save_index`` writes."""
+    import hnswlib
+
+    index = hnswlib.Index(space=space, dim=dim)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "index.bin")
+        with open(path, "wb") as f:
+            f.write(payload)
+        index.load_index(path)
+    return index
 
 
 def _tick(progress, count):
@@ -244,58 +465,6 @@ def _indexed(X, metric, projection):
     return (_prepare_blas(X, metric) - projection[0]) @ projection[1]
 
 
-def _hnsw_index(X, metric, seed, n_jobs, deterministic, progress=None):
-    """``(index, projection)``: an hnswlib index of the rows of ``X``, in the space of their principal
-    axes when ``projection`` is not None (then always l2: cosine and correlation rows are unit
-    vectors), added in 20 batches for the progress bar (the same index as one call)."""
-    import hnswlib
-
-    projection = _projection(_prepare_blas(X, metric), seed)
-    space = "l2" if projection is not None else HNSW_SPACES[metric]
-    index = hnswlib.Index(space=space, dim=X.shape[1] if projection is None else PCA_COMPONENTS)
-    index.init_index(max_elements=X.shape[0], ef_construction=EF_CONSTRUCTION, M=16, random_seed=seed % (2**31))
-    for rows in np.array_split(np.arange(X.shape[0]), 20):
-        hnsw_add((index, projection), X[rows], rows, metric, n_jobs, deterministic)
-        _tick(progress, len(rows) // 2)
-    return index, projection
-
-
-def hnsw_add(hnsw, X, labels, metric, n_jobs, deterministic):
-    """Add rows ``X`` under ``labels`` to ``hnsw`` = (index, projection), growing the index if needed;
-    one thread when ``deterministic``."""
-    index, projection = hnsw
-    needed = int(labels.max()) + 1
-    if needed > index.get_max_elements():
-        index.resize_index(needed)
-    index.add_items(_indexed(X, metric, projection), labels, num_threads=1 if deterministic else n_jobs)
-
-
-def _hnsw_query(hnsw, data, Q, k, metric, n_jobs, progress=None, ef=None):
-    """k nearest rows of ``data`` (indexed in ``hnsw`` = (index, projection)) to each row of ``Q``;
-    the search of one row never depends on another.
-
-    ``ef`` (the search breadth) defaults to max(64, 2k), which keeps recall above 0.99 on the data
-    sets of ``benchmarks/``. With a projection, the PCA_CANDIDATES x k (at least 64) nearest in the
-    principal axes are searched at 1.5 times that breadth and re-measured exactly."""
-    index, projection = hnsw
-    ef, n_cand, prepared = ef or max(64, 2 * k), k, None
-    if projection is not None:
-        n_cand = min(max(64, PCA_CANDIDATES * k), index.get_current_count())
-        ef, prepared = max(ef, n_cand * 3 // 2), _prepare_blas(data, metric)
-    index.set_ef(ef)
-    m = Q.shape[0]
-    idx, dist = np.empty((m, k), dtype=np.int32), np.empty((m, k), dtype=np.float32)
-    for rows in np.array_split(np.arange(m), max(20 if progress is not None else 1, m // 2048)):
-        found, d = index.knn_query(_indexed(Q[rows], metric, projection), k=n_cand, num_threads=n_jobs)
-        if projection is None:
-            idx[rows], dist[rows] = found, np.sqrt(np.maximum(d, 0.0)) if metric == "euclidean" else d
-        else:
-            idx[rows], dist[rows] = _remeasure(prepared, _prepare_blas(Q[rows], metric), found.astype(np.int64), k,
-                                               metric != "euclidean")
-        _tick(progress, len(rows) - len(rows) // 2)
-    return idx, dist
-
-
 @numba.njit(parallel=True, cache=True, fastmath=True)
 def _remeasure(X, Q, cand, k, angular):
     """The k nearest of each query's candidate rows of ``X``, by the exact distance (euclidean, or
@@ -321,23 +490,7 @@ def _remeasure(X, Q, cand, k, angular):
     return idx, dist
 
 
-def _nndescent_knn(X, k, metric, seed, n_jobs, low_memory, verbose):
-    """pynndescent with umap-learn's settings; seeded (``seed`` not None) runs use one thread."""
-    idx, dist = _nndescent(X, k, metric, seed, n_jobs, low_memory, verbose).neighbor_graph
-    return _self_first(idx.astype(np.int64), dist)
-
-
-def _nndescent_query(data, Q, k, metric, seed):
-    """Query a seeded pynndescent index one row at a time: its search draws from a random state that
-    every call restarts, so a row's answer does not depend on the rows queried with it."""
-    index = _nndescent(data, k, metric, seed, 1, True, False)
-    idx, dist = np.empty((Q.shape[0], k), dtype=np.int32), np.empty((Q.shape[0], k), dtype=np.float32)
-    for i in range(Q.shape[0]):
-        idx[i], dist[i] = (a[0] for a in index.query(Q[i:i + 1], k=k))
-    return idx, dist
-
-
-def _nndescent(X, k, metric, seed, n_jobs, low_memory, verbose):
+def _nndescent(X, k, metric, seed, n_jobs, low_memory, verbose, angular=False):
     from pynndescent import NNDescent
 
     n = X.shape[0]
@@ -354,6 +507,7 @@ def _nndescent(X, k, metric, seed, n_jobs, low_memory, verbose):
         n_jobs=1 if seed is not None else n_jobs,
         verbose=verbose,
         compressed=False,
+        angular_trees=angular,
     )
 
 

@@ -45,14 +45,18 @@ def test_bad_params(X, params, match):
         UMAP(**{**FAST, **params}).fit(X)
 
 
-def test_unknown_metric_lists_valid_names(X):
-    with pytest.raises(ValueError, match="Unknown metric 'eucldean'") as info:
-        UMAP(metric="eucldean", **FAST).fit(X)
-    assert "euclidean" in str(info.value) and "cosine" in str(info.value)
+@pytest.mark.parametrize("metric", ["eucldean", object(), lambda x, y: 0.0, 3])
+def test_unknown_metric_lists_valid_names(X, metric):
+    """A metric is a known name or a numba-jitted function; anything else is refused before any work."""
+    with pytest.raises(ValueError, match="The 'metric' parameter of UMAP must be one of .* or a numba-jitted") as info:
+        UMAP(metric=metric, **FAST).fit(X)
+    assert "'euclidean'" in str(info.value) and "'cosine'" in str(info.value)
+    with pytest.raises(ValueError, match="The 'target_metric' parameter of UMAP must be one of 'categorical'"):
+        UMAP(target_metric=metric, **FAST).fit(X)
 
 
 def test_unknown_output_metric(X):
-    with pytest.raises(ValueError, match="Unknown output_metric"):
+    with pytest.raises(ValueError, match="The 'output_metric' parameter of UMAP must be one of .*'hyperboloid'"):
         UMAP(output_metric="jaccard", **FAST).fit(X)
 
 
@@ -113,7 +117,7 @@ def test_precomputed_knn_of_wrong_shape(X):
 def test_too_many_neighbors_warns_and_clamps(X):
     with pytest.warns(UserWarning, match=r"n_neighbors \(100\) is not smaller than the number of samples \(60\); using 59"):
         model = UMAP(n_neighbors=100, **FAST).fit(X)
-    assert model._knn_indices.shape == (60, 59)
+    assert model.graph_model_.knn_indices.shape == (60, 59)
     assert model.n_neighbors == 100
 
 
@@ -140,7 +144,7 @@ def test_failed_fit_keeps_fitted_model(X):
     with pytest.raises(ValueError, match="minkowski"):
         model.set_params(n_neighbors=15, metric="minkowski", metric_kwds={"q": 1}).fit(X)
     assert np.array_equal(model.embedding_, before)
-    assert model._metric.name == "euclidean"
+    assert model.graph_model_.metric.name == "euclidean"
 
 
 def test_duplicates_and_disconnected_graph_stay_finite():

@@ -44,11 +44,11 @@ def test_output_dens_returns_the_local_radii(digits):
     assert rad_orig.shape == rad_emb.shape == (len(X),)
     assert np.isfinite(rad_orig).all() and np.isfinite(rad_emb).all()
     # log mean squared data distances and log mean embedding distances (as umap-learn), weighted by membership
-    data_dists = model._knn_dists[:, 1:].astype(np.float64)
+    data_dists = model.graph_model_.knn_dists[:, 1:].astype(np.float64)
     emb_dists = NearestNeighbors(n_neighbors=15).fit(emb).kneighbors(emb)[0][:, 1:]
     assert np.corrcoef(rad_orig, log_mean_power(data_dists, 2))[0, 1] > 0.9
     assert np.corrcoef(rad_emb, log_mean_power(emb_dists, 1))[0, 1] > 0.9
-    assert model._rad_orig_mean == pytest.approx(rad_orig.mean()) and model._rad_orig_std == pytest.approx(rad_orig.std())
+    assert model.layout_.rad_mean == pytest.approx(rad_orig.mean()) and model.layout_.rad_std == pytest.approx(rad_orig.std())
 
 
 def test_densmap_without_output_dens(digits):

@@ -46,16 +46,16 @@ def test_fitted_attributes(digits):
     assert model.embedding_.shape == (n, 2) and model.embedding_.dtype == np.float32
     assert sp.isspmatrix_csr(model.graph_) and model.graph_.shape == (n, n)
     assert model.graph_dists_.shape == (n, n)
-    assert model._knn_indices.shape == (n, 15) and model._knn_dists.shape == (n, 15)
-    assert (model._knn_indices[:, 0] == np.arange(n)).all()
-    assert model.a_ == model._a and abs(model._b - 0.895) < 0.01
+    assert model.graph_model_.knn_indices.shape == (n, 15) and model.graph_model_.knn_dists.shape == (n, 15)
+    assert (model.graph_model_.knn_indices[:, 0] == np.arange(n)).all()
+    assert model.a_ == model.layout_.a and abs(model.layout_.b - 0.895) < 0.01
     assert model.n_features_in_ == 64
 
 
 def test_explicit_a_b_are_used(iris):
     X, _ = iris
     model = UMAP(a=2.0, b=0.5, **FAST).fit(X)
-    assert (model._a, model._b) == (2.0, 0.5)
+    assert (model.layout_.a, model.layout_.b) == (2.0, 0.5)
 
 
 def _unit_rows(A):
@@ -113,7 +113,7 @@ def test_sparse_input_matches_dense(digits):
     X, _ = digits
     dense = UMAP(**FAST).fit(X)
     sparse = UMAP(**FAST).fit(sp.csr_matrix(X))
-    assert np.array_equal(dense._knn_indices, sparse._knn_indices)
+    assert np.array_equal(dense.graph_model_.knn_indices, sparse.graph_model_.knn_indices)
     assert np.allclose(dense.embedding_, sparse.embedding_, atol=1e-3)
 
 
@@ -131,15 +131,15 @@ def test_precomputed_matches_euclidean(make):
     D = cdist(X, X)
     direct = UMAP(**FAST).fit(X)
     pre = UMAP(metric="precomputed", **FAST).fit(make(D))
-    assert np.array_equal(direct._knn_indices, pre._knn_indices)
-    assert np.allclose(direct._knn_dists, pre._knn_dists, atol=1e-4)
+    assert np.array_equal(direct.graph_model_.knn_indices, pre.graph_model_.knn_indices)
+    assert np.allclose(direct.graph_model_.knn_dists, pre.graph_model_.knn_dists, atol=1e-4)
     assert abs(trustworthiness(X, pre.embedding_, k=10) - trustworthiness(X, direct.embedding_, k=10)) < 0.01
 
 
 def test_precomputed_knn_reproduces_fit(digits):
     X, _ = digits
     first = UMAP(**FAST).fit(X)
-    again = UMAP(precomputed_knn=(first._knn_indices, first._knn_dists, None), **FAST).fit(X)
+    again = UMAP(precomputed_knn=(first.graph_model_.knn_indices, first.graph_model_.knn_dists, None), **FAST).fit(X)
     assert np.array_equal(first.embedding_, again.embedding_)
 
 

@@ -1,5 +1,4 @@
 """New data and the model's life cycle: transform, inverse_transform, update, composition, save/load."""
-import json
 import pickle
 import zipfile
 
@@ -41,7 +40,7 @@ def letter_split():
 def test_transform_is_batch_invariant_and_thread_independent(letter_split, approximate):
     X, _ = letter_split
     model = UMAP(force_approximation_algorithm=approximate, n_jobs=2, **FAST).fit(X[:4000])
-    assert (model._hnsw is not None) == approximate
+    assert (model.graph_model_.index.kind == "hnsw") == approximate
     batch = model.transform(X[6000:11000])
     alone = model.transform(X[6000:6100])
     assert alone.tobytes() == batch[:100].tobytes()
@@ -71,7 +70,7 @@ def test_transform_graph_mode(digits_model):
     graph.__dict__.update({k: v for k, v in vars(model).items() if k not in graph.get_params()})
     G = graph.transform(X[1400:1450])
     assert sp.issparse(G) and G.shape == (50, 1400)
-    assert np.all(np.diff(G.indptr) == model._n_neighbors)
+    assert np.all(np.diff(G.indptr) == model.graph_model_.n_neighbors)
     assert G.data.min() > 0 and G.data.max() <= 1.0
 
 
@@ -106,16 +105,16 @@ def test_transform_with_unique_rows(digits):
 
 def test_transform_epochs_are_a_third_of_the_fit(digits_model, monkeypatch):
     model, X, _ = digits_model
-    import umapx.umap
+    import umapx.pipeline
 
     seen = []
-    real = umapx.umap.optimize_layout
+    real = umapx.pipeline.optimize_layout
 
     def spy(head, graph, n_epochs, **kw):
         seen.append((n_epochs, kw["learning_rate"]))
         return real(head, graph, n_epochs, **kw)
 
-    monkeypatch.setattr(umapx.umap, "optimize_layout", spy)
+    monkeypatch.setattr(umapx.pipeline, "optimize_layout", spy)
     model.transform(X[1400:1410])
     assert seen == [(500 // 3, model.learning_rate / 4)]
 
@@ -145,12 +144,12 @@ def test_update_adds_points_and_keeps_the_rest(digits):
     X, y = digits
     model = UMAP(**FAST).fit(X[:1200])
     before = model.embedding_.copy()
-    n_knn_before = model._knn_indices.copy()
+    n_knn_before = model.graph_model_.knn_indices.copy()
     model.update(X[1200:1500]).update(X[1500:])
     assert model.embedding_.shape == (1797, 2) and model.graph_.shape == (1797, 1797)
-    assert model._raw_data.shape == (1797, 64)
+    assert model.graph_model_.data.shape == (1797, 64)
     moved = np.any(model.embedding_[:1200] != before, axis=1)
-    changed = np.any(model._knn_indices[:1200] != n_knn_before, axis=1)
+    changed = np.any(model.graph_model_.knn_indices[:1200] != n_knn_before, axis=1)
     assert moved.any() and not moved[~changed].any()
     assert (model.graph_ != model.graph_.T).nnz == 0
     acc = knn_score(model.embedding_[:1200], y[:1200], model.embedding_[1200:], y[1200:])
@@ -162,7 +161,7 @@ def test_update_neighbours_match_a_fresh_knn(digits):
     X, _ = digits
     model = UMAP(**FAST).fit(X[:1500]).update(X[1500:])
     fresh = UMAP(**FAST).fit(X)
-    same = [len(set(a) & set(b)) / len(a) for a, b in zip(model._knn_indices, fresh._knn_indices)]
+    same = [len(set(a) & set(b)) / len(a) for a, b in zip(model.graph_model_.knn_indices, fresh.graph_model_.knn_indices)]
     assert np.mean(same[1500:]) == 1.0  # new points: exact search over old and new points
     assert np.mean(same[:1500]) > 0.95  # old points: updated through the new points' lists only
 
@@ -171,9 +170,9 @@ def test_update_graph_is_the_fuzzy_set_of_its_knn_lists(digits):
     X, _ = digits
     copies = np.repeat(X[:1], 20, axis=0)  # all kNN distances 0: rho = 0 and sigma at the global floor
     model = UMAP(**FAST).fit(np.concatenate([X[:1200], copies])).update(X[1200:1500])
-    assert (model._rhos == 0).sum() >= 20
-    graph, sigmas, rhos = fuzzy_simplicial_set(model._knn_indices, model._knn_dists)
-    assert np.array_equal(sigmas, model._sigmas) and np.array_equal(rhos, model._rhos)
+    assert (model.graph_model_.rhos == 0).sum() >= 20
+    graph, sigmas, rhos = fuzzy_simplicial_set(model.graph_model_.knn_indices, model.graph_model_.knn_dists)
+    assert np.array_equal(sigmas, model.graph_model_.sigmas) and np.array_equal(rhos, model.graph_model_.rhos)
     assert (graph != model.graph_).nnz == 0
 
 
@@ -258,8 +257,9 @@ def test_saved_file_is_not_much_larger_than_its_arrays(tmp_path, digits_model):
     model, _, _ = digits_model
     path = tmp_path / "m.umapx"
     model.save(path)
-    arrays = sum(v.nbytes for v in vars(model).values() if isinstance(v, np.ndarray))
-    arrays += sum(v.data.nbytes + v.indices.nbytes + v.indptr.nbytes for v in vars(model).values() if sp.issparse(v))
+    state = [*vars(model.graph_model_).values(), *vars(model.layout_).values(), model.graph_model_.data]
+    arrays = sum(v.nbytes for v in state if isinstance(v, np.ndarray))
+    arrays += sum(v.data.nbytes + v.indices.nbytes + v.indptr.nbytes for v in state if sp.issparse(v))
     assert path.stat().st_size < 1.1 * arrays
     assert len(pickle.dumps(model)) < 1.5 * arrays
 
@@ -287,26 +287,18 @@ def test_load_rejects_bad_files(tmp_path, digits_model):
             dst.writestr(item, payload)
     with pytest.raises(ValueError, match="written by a newer umapx \\(format version 99\\)"):
         umapx.load(tmp_path / "new.umapx")
-
-
-def test_load_reads_format_version_1(tmp_path, digits):
-    """Version 1 kept the bare hnswlib index (always in the full space); it still loads and transforms alike."""
-    X, _ = digits
-    model = UMAP(force_approximation_algorithm=True, **FAST).fit(X[:1500])
-    assert model._hnsw[1] is None
-    model.save(tmp_path / "m.umapx")
-    with zipfile.ZipFile(tmp_path / "m.umapx") as src, zipfile.ZipFile(tmp_path / "v1.umapx", "w") as dst:
-        for item in src.namelist():
-            payload = src.read(item)
-            if item == "model.json":
-                meta = json.loads(payload)
-                meta["version"] = 1
-                meta["state"]["_hnsw"] = meta["state"]["_hnsw"]["list"][0]
-                payload = json.dumps(meta)
-            dst.writestr(item, payload)
-    old = umapx.load(tmp_path / "v1.umapx")
-    assert old._hnsw[1] is None
-    assert old.transform(X[1500:]).tobytes() == model.transform(X[1500:]).tobytes()
+    # damaged: an array missing, the metadata not JSON, an entry of a kind umapx does not save
+    for name, edit in [("missing", lambda item, payload: None if item.endswith("knn_dists.npy") else payload),
+                       ("notjson", lambda item, payload: payload[:-5] if item == "model.json" else payload),
+                       ("alien", lambda item, payload: payload.replace(b'"dataclass": "Layout"', b'"dataclass": "os"')
+                        if item == "model.json" else payload)]:
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / f"{name}.umapx", "w") as dst:
+            for item in src.namelist():
+                payload = edit(item, src.read(item))
+                if payload is not None:
+                    dst.writestr(item, payload)
+        with pytest.raises(ValueError, match="the model file is damaged"):
+            umapx.load(tmp_path / f"{name}.umapx")
 
 
 def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data):
@@ -315,7 +307,7 @@ def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data):
     projection."""
     X, _ = real_data("mnist_test")
     model = UMAP(force_approximation_algorithm=True, n_jobs=2, **FAST).fit(X[:2000])
-    index, projection = model._hnsw
+    index, projection = model.graph_model_.index.index, model.graph_model_.index.projection
     assert index.dim == projection[1].shape[1] < X.shape[1]
     one_thread = UMAP(force_approximation_algorithm=True, n_jobs=1, **FAST).fit(X[:2000])
     assert one_thread.embedding_.tobytes() == model.embedding_.tobytes()
@@ -325,7 +317,7 @@ def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data):
     for again in (umapx.load(tmp_path / "m.umapx"), pickle.loads(pickle.dumps(model))):
         assert again.transform(X[2000:2100]).tobytes() == alone.tobytes()
     model.update(X[2600:2800])
-    assert model._hnsw[0].get_current_count() == 2200
+    assert model.graph_model_.index.index.get_current_count() == 2200
     assert np.isfinite(model.embedding_).all()
 
 

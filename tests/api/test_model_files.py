@@ -7,6 +7,8 @@ indexed in their principal axes. ``format2_expected.npz`` holds the new points e
 what its ``transform`` returned then, and its ``embedding_``.
 """
 
+import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -36,3 +38,23 @@ def test_format_2_file_loads_and_transforms_to_the_same_bytes(expected, name):
     assert len(result) == len(outputs)
     for got, key in zip(result, outputs):
         assert np.asarray(got).tobytes() == expected[key].tobytes(), key
+
+
+def test_format_1_file_loads_and_transforms_alike(expected, tmp_path):
+    """Format 1 kept the bare hnswlib index (always in the full space): the format-2 hnswlib file,
+    written back as format 1, still loads and transforms to the same bytes."""
+    source = MODELS / "format2_hnsw_densmap.umapx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(tmp_path / "v1.umapx", "w") as dst:
+        for item in src.namelist():
+            payload = src.read(item)
+            if item == "model.json":
+                meta = json.loads(payload)
+                assert meta["version"] == 2 and meta["state"]["_hnsw"]["list"][1] is None
+                meta["version"] = 1
+                meta["state"]["_hnsw"] = meta["state"]["_hnsw"]["list"][0]
+                payload = json.dumps(meta)
+            dst.writestr(item, payload)
+    old = umapx.load(tmp_path / "v1.umapx")
+    assert old.graph_model_.index.kind == "hnsw" and old.graph_model_.index.projection is None
+    result = old.transform(expected["hnsw_densmap.new"])
+    assert result[0].tobytes() == expected["hnsw_densmap.out0"].tobytes()

@@ -36,19 +36,19 @@ def test_different_seeds_differ(digits):
 
 def test_optimiser_uses_every_thread(digits, monkeypatch):
     X, _ = digits
-    import umapx.optimize
+    import umapx.layout.sgd
 
     seen = []
-    kernel = umapx.optimize.sgd_epoch
+    kernel = umapx.layout.sgd.sgd_epoch
 
     def spy(*args):
         seen.append(numba.get_num_threads())
         return kernel(*args)
 
-    monkeypatch.setattr(umapx.optimize, "sgd_epoch", spy)
+    monkeypatch.setattr(umapx.layout.sgd, "sgd_epoch", spy)
     UMAP(random_state=0, n_jobs=-1, n_epochs=3).fit(X)
     assert kernel.targetoptions["parallel"] is True
-    assert seen == [numba.config.NUMBA_NUM_THREADS] * 3 * umapx.optimize.PHASES  # every phase of each epoch
+    assert seen == [numba.config.NUMBA_NUM_THREADS] * 3 * umapx.layout.sgd.PHASES  # every phase of each epoch
 
 
 def test_thread_count_restored(digits):
@@ -60,7 +60,7 @@ def test_thread_count_restored(digits):
 
 def test_thread_count_restored_after_error(digits, monkeypatch):
     X, _ = digits
-    import umapx.umap
+    import umapx.pipeline
 
     seen = []
 
@@ -68,7 +68,7 @@ def test_thread_count_restored_after_error(digits, monkeypatch):
         seen.append(numba.get_num_threads())
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(umapx.umap, "optimize_layout", broken)
+    monkeypatch.setattr(umapx.pipeline, "optimize_layout", broken)
     before = numba.get_num_threads()
     with pytest.raises(RuntimeError, match="boom"):
         UMAP(n_jobs=1, n_epochs=2, random_state=0).fit(X)

@@ -4,10 +4,30 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from umapx.density import NO_TERMS, DensityTerm, embedding_log_radii, log_radii, radius_grad, radius_stats, standardise
-from umapx.optimize import apply_pulls, find_ab_params, reverse_edges, sgd_epoch
+from umapx.density import embedding_log_radii, log_radii, radius_grad, radius_stats, standardise
+from umapx.layout.curve import find_ab_params
+from umapx.layout.sgd import Edges, apply_pulls, reverse_edges, sgd_epoch
+from umapx.layout.terms import DensityTerm, kernel_terms
 
 A, B = find_ab_params(1.0, 0.1)
+
+
+def density(term, Y, indptr, tails):
+    """The term's arrays for the kernel in an epoch where it is on, against layout Y and unit edge scale."""
+    return kernel_terms([term], 0, 1, Y, Y, Edges(indptr, tails, None, 1.0, A, B))
+
+
+def uv(terms):
+    """The (u, v) factors of each vertex from the kernel's term arrays."""
+    return terms[1][0].T
+
+
+def run_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, rate, alpha, key, pull, terms, phase=0,
+              phases=1):
+    """One call of the SGD kernel on one block (epoch 1, euclidean, umap-learn's sampling, no loss)."""
+    sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, rate, 1, np.array([0, len(head)]),
+              np.array([0, len(tail)]), np.array([[A, B]]), 1.0, alpha, key, np.arange(len(tails)), 0, np.zeros(1),
+              pull, (np.zeros(0),) * 3, terms, np.zeros((0, 2)), phase, phases)
 
 
 def symmetric_graph(n, density, seed):
@@ -96,8 +116,8 @@ def problem():
 
 def test_correlation_gradient_matches_finite_differences(problem):
     graph, Y, R, indptr, tails = problem
-    term = DensityTerm(R, lam=1.0, frac=1.0, var_shift=0.1)
-    u, v = term.epoch_terms(Y, Y, indptr, tails, A, B, edge_scale=1.0)[0].T  # from g = dCorr/dr
+    term = DensityTerm(lam=1.0, frac=1.0, var_shift=0.1, R=R)
+    u, v = uv(density(term, Y, indptr, tails))  # from g = dCorr/dr
     grad = analytic_gradient(Y, graph, u, v)
     h = 1e-6
     numeric = np.zeros_like(Y)
@@ -115,20 +135,19 @@ def test_correlation_gradient_matches_finite_differences(problem):
 def test_kernel_moves_points_along_the_correlation_gradient(problem, due):
     graph, Y, R, indptr, tails = problem
     lam, alpha = 5.0, 1e-3  # small steps: the epoch is close to one gradient step
-    term = DensityTerm(R, lam=lam, frac=1.0, var_shift=0.1)
+    term = DensityTerm(lam=lam, frac=1.0, var_shift=0.1, R=R)
     start = Y.astype(np.float32)
-    dens = term.epoch_terms(start, start, indptr, tails, A, B, edge_scale=1.0)
+    dens = density(term, start, indptr, tails)
     moved, pulls = [], []
     reverse = reverse_edges(graph)
-    for terms in (NO_TERMS, dens):  # every edge due once (eps = 1) or none, no negative samples
+    for terms in (kernel_terms([], 0, 1, start, start, None), dens):  # every edge due once (eps = 1) or none
         head, ones = start.copy(), np.ones(graph.nnz)
         pull = np.zeros((graph.nnz, 2), dtype=np.float32)
-        sgd_epoch(head, start, indptr, tails, ones, ones * (1 if due else 2), ones.copy(), 0.0, 1, A, B, 1.0, alpha, 0,
-                  np.arange(graph.nnz), 0, np.zeros(1), pull, (np.zeros(0),) * 3, terms, np.zeros((0, 2)), 0, 1)
+        run_epoch(head, start, indptr, tails, ones, ones * (1 if due else 2), ones.copy(), 0.0, alpha, 0, pull, terms)
         pulls.append(pull.copy())
         apply_pulls(head, indptr, reverse, pull)
         moved.append(head.astype(np.float64))
-    expected = alpha * analytic_gradient(start.astype(np.float64), graph, *dens[0].T)  # from g = lam dCorr/dr
+    expected = alpha * analytic_gradient(start.astype(np.float64), graph, *uv(dens))  # from g = lam dCorr/dr
     assert np.abs(expected).max() > 1e-5
     assert np.allclose(moved[1] - moved[0], expected, rtol=0.02, atol=0.02 * np.abs(expected).max())
     # each vertex takes its density gradient from its own row: the pulls differ only as the heads moved
@@ -142,11 +161,10 @@ def test_kernel_clips_an_edge_at_what_its_samples_deliver(eps, cap):
     graph = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
     Y = np.array([[0.0, 0.0], [0.3, -0.4]], dtype=np.float32)
     indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
-    dens = DensityTerm(np.array([1.0, 0.5]), lam=1e6, frac=1.0, var_shift=0.1).epoch_terms(
-        Y, Y, indptr, tails, A, B, edge_scale=1.0)
+    dens = density(DensityTerm(lam=1e6, frac=1.0, var_shift=0.1, R=np.array([1.0, 0.5])), Y, indptr, tails)
     head, every, alpha = Y.copy(), np.full(2, eps), 1e-3
-    sgd_epoch(head, Y, indptr, tails, every, every + 2, every.copy(), 0.0, 1, A, B, 1.0, alpha, 0, np.arange(2), 0,
-              np.zeros(1), np.zeros((0, 2), dtype=np.float32), (np.zeros(0),) * 3, dens, np.zeros((0, 2)), 0, 1)
+    run_epoch(head, Y, indptr, tails, every, every + 2, every.copy(), 0.0, alpha, 0, np.zeros((0, 2), dtype=np.float32),
+              dens)
     assert np.allclose(np.abs(head - Y), cap * alpha, rtol=1e-4)
     assert (np.sign(head - Y) == np.sign(Y - Y[::-1])).all()  # the larger radius wanted pushes the ends apart
 
@@ -155,7 +173,7 @@ def test_kernel_clips_an_edge_at_what_its_samples_deliver(eps, cap):
     (200, 0.3, 2.0, 60), (500, 0.3, 2.0, 150), (100, 0.0, 2.0, 0), (100, 1.0, 2.0, 100), (100, 0.5, 0.0, 0),
 ])
 def test_term_acts_in_the_last_frac_of_the_epochs(n_epochs, frac, lam, on):
-    term = DensityTerm(np.zeros(3), lam=lam, frac=frac, var_shift=0.1)
+    term = DensityTerm(lam=lam, frac=frac, var_shift=0.1, R=np.zeros(3))
     active = [e for e in range(n_epochs) if term.active(e, n_epochs)]
     assert len(active) == on
     assert active == list(range(n_epochs - on, n_epochs))
@@ -171,14 +189,13 @@ def test_equal_radii_standardise_to_zero():
 def test_phases_split_the_heads_and_change_only_what_they_read(problem):
     graph, Y, R, indptr, tails = problem
     start = Y.astype(np.float32)
-    dens = DensityTerm(R, lam=2.0, frac=1.0, var_shift=0.1).epoch_terms(start, start, indptr, tails, A, B, 1.0)
+    dens = density(DensityTerm(lam=2.0, frac=1.0, var_shift=0.1, R=R), start, indptr, tails)
     n_phases = 64  # blocks of 256 // 64 = 4 consecutive heads; block k moves in phase k % 64
 
     def epoch(head, phase, phases, snapshot):
         ones = np.ones(graph.nnz)
-        sgd_epoch(head, snapshot, indptr, tails, ones, ones.copy(), ones.copy(), 5.0, 1, A, B, 1.0, 0.5, 3,
-                  np.arange(graph.nnz), 0, np.zeros(1), np.zeros((graph.nnz, 2), dtype=np.float32),
-                  (np.zeros(0),) * 3, dens, np.zeros((0, 2)), phase, phases)
+        run_epoch(head, snapshot, indptr, tails, ones, ones.copy(), ones.copy(), 5.0, 0.5, 3,
+                  np.zeros((graph.nnz, 2), dtype=np.float32), dens, phase, phases)
 
     whole = start.copy()
     epoch(whole, 0, 1, start)

@@ -71,6 +71,9 @@ def test_trustworthiness_matches_sklearn_on_digits(digits, k):
     ours = trustworthiness(X, Y, k)
     assert ours == pytest.approx(sk_trustworthiness(X, Y, n_neighbors=k), abs=1e-6)
     assert 0.7 < ours < 0.95  # a PCA-2 view of digits is informative but far from perfect
+    # scikit-learn's keyword names call the same computation
+    assert trustworthiness(X, Y, n_neighbors=k) == ours
+    assert trustworthiness(X, X_embedded=Y, n_neighbors=k) == ours
 
 
 @pytest.mark.parametrize("k", [5, 15])
@@ -332,6 +335,38 @@ def test_evaluate_equals_individual_functions(blobs):
     with_knn = evaluate(X, Y, k=10, knn_X=knn)
     for key in no_labels:
         assert with_knn[key] == pytest.approx(no_labels[key], abs=1e-12)
+
+
+# ------------------------------------------------------------------ scikit-learn's keyword names
+
+
+def test_sklearn_keyword_aliases_give_same_values(digits):
+    X, Y, y = digits
+    assert continuity(X, X_embedded=Y, n_neighbors=5) == continuity(X, Y, k=5)
+    assert knn_accuracy(Y, y, n_neighbors=7) == knn_accuracy(Y, y, k=7)
+    assert silhouette(Y, labels=y, sample_size=500, random_state=1) == silhouette(
+        Y, y, sample_size=500, random_state=1
+    )
+
+
+@pytest.mark.parametrize(
+    "call, names",
+    [
+        (lambda X, Y, y: trustworthiness(X, Y, 5, n_neighbors=5), ("k", "n_neighbors")),
+        (lambda X, Y, y: trustworthiness(X, Y, k=5, n_neighbors=5), ("k", "n_neighbors")),
+        (lambda X, Y, y: trustworthiness(X, Y, X_embedded=Y), ("Y", "X_embedded")),
+        (lambda X, Y, y: continuity(X, Y=Y, X_embedded=Y), ("Y", "X_embedded")),
+        (lambda X, Y, y: knn_accuracy(Y, y, k=3, n_neighbors=3), ("k", "n_neighbors")),
+        (lambda X, Y, y: silhouette(Y, y, labels=y), ("y", "labels")),
+    ],
+)
+def test_both_names_of_an_argument_raise_type_error(call, names):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    Y = rng.standard_normal((20, 2))
+    y = np.repeat([0, 1], 10)
+    with pytest.raises(TypeError, match=rf"'{names[0]}' and its alias '{names[1]}'"):
+        call(X, Y, y)
 
 
 # ------------------------------------------------------------------ bad inputs

@@ -51,9 +51,9 @@ def test_sampled_estimate_within_two_percent_at_5000(real_data):
 
     X, _ = real_data("mnist_test")
     model = UMAP(random_state=0, n_epochs=100).fit(X[:5000])
-    exact = losses(model.embedding_, model.graph_, model._a, model._b)
+    exact = losses(model.embedding_, model.graph_, model.layout_.a, model.layout_.b)
     for key in (1, 2, 3):
-        est = losses(model.embedding_, model.graph_, model._a, model._b, exact=False, key=key)
+        est = losses(model.embedding_, model.graph_, model.layout_.a, model.layout_.b, exact=False, key=key)
         for name in ("purported", "effective", "purported_attraction", "purported_repulsion", "effective_repulsion"):
             assert est[name] == pytest.approx(exact[name], rel=0.02), name
 
@@ -78,8 +78,8 @@ def test_loss_report_records_every_epoch_and_matches_losses(digits):
     h = model.loss_history_
     assert list(h["epoch"]) == list(range(1, 31))
     # records are the estimate with key 0; it is unbiased, so close to the exact sums
-    final = losses(model.embedding_, model.graph_, model._a, model._b, exact=False)
-    exact = losses(model.embedding_, model.graph_, model._a, model._b)
+    final = losses(model.embedding_, model.graph_, model.layout_.a, model.layout_.b, exact=False)
+    exact = losses(model.embedding_, model.graph_, model.layout_.a, model.layout_.b)
     for name, value in final.items():
         assert h[name][-1] == pytest.approx(value, rel=1e-9), name
         assert value == pytest.approx(exact[name], rel=0.03), name

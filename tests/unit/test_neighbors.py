@@ -44,7 +44,7 @@ def test_approximate_recall_on_real_data(real_data, metric):
     X = X[:5000]
     m = resolve_metric(metric, None, X.shape[1])
     exact, _ = nearest_neighbors(X, 15, m)[:2]
-    approx, _ = nearest_neighbors(X, 15, m, approximate=True, random_state=0, n_jobs=2)[:2]
+    approx, _ = nearest_neighbors(X, 15, m, approximate=True, seed=0, deterministic=True, n_jobs=2)[:2]
     recall = np.mean([len(np.intersect1d(a, e)) / 15 for a, e in zip(approx, exact)])
     assert recall >= 0.95
 
@@ -53,6 +53,6 @@ def test_approximate_other_metric_uses_nndescent(digits):
     X, _ = digits
     m = resolve_metric("manhattan", None, X.shape[1])
     exact, _ = nearest_neighbors(X, 10, m)[:2]
-    approx, _ = nearest_neighbors(X, 10, m, approximate=True, random_state=0)[:2]
+    approx, _ = nearest_neighbors(X, 10, m, approximate=True, seed=0, deterministic=True)[:2]
     recall = np.mean([len(np.intersect1d(a, e)) / 10 for a, e in zip(approx, exact)])
     assert recall >= 0.95

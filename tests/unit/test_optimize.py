@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from umapx.optimize import attract_coeff, default_n_epochs, epochs_per_sample, find_ab_params, repel_coeff
+from umapx.layout.curve import attract_coeff, find_ab_params, repel_coeff
+from umapx.layout.sampling import default_n_epochs, epochs_per_sample
 
 
 def attractive_loss(y, z, a, b):

@@ -1,0 +1,242 @@
+"""One deterministic parallel SGD kernel for every layout (002 Alg. 1).
+
+An epoch moves the head vertices in ``PHASES`` phases of interleaved blocks of vertices. In a
+phase, every head is owned by one thread: it moves only itself, reading its tails and negative
+samples from a snapshot of the layout taken at the start of the phase, and every negative sample is
+a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn applies to the tail
+of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread at the end
+of the epoch, in a fixed order. The result is therefore the same on any number of threads. With
+the phases most tails are read where they are, as in umap-learn's serial loop: moving every head
+against one snapshot per epoch cost letter about .01 of 10-NN accuracy (and DensMAP, when its term
+was still sampled, .03 at lambda 5).
+
+A layout may stack several graphs (AlignedUMAP's slices): rows ``blocks[s]:blocks[s + 1]`` are
+block s, with its own a, b and sampling schedule, and a head draws its negative samples from its
+own block. Added terms (``layout.terms``) join through one tuple argument.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from .._random import hash_pairs, uniform_float, uniform_int
+from ..loss import attraction_loss, repulsion_loss
+from .curve import attract_coeff, repel_coeff
+from .sampling import epochs_per_sample, prune, sampling_scheme
+from .steps import clip, direction, step
+from .terms import edge_step, kernel_terms
+
+_CHUNK = 256
+PHASES = 8  # an epoch on the own graph moves the heads in this many phases, each against a fresh snapshot
+_KNN_DRAW = 1 << 40  # hash coordinates of the corrected scheme's draws and push_tail's pushers,
+_PUSHER_DRAW = 1 << 41  # apart from the negative samples' 0, 1, ...
+
+
+class Edges(NamedTuple):
+    """The optimised graph as the terms see it: CSR rows of the heads into the tails, the epochs
+    per sample of each edge, sum(mu) / max(mu), and the curve (a single block's a and b)."""
+
+    indptr: np.ndarray
+    tails: np.ndarray
+    eps: np.ndarray
+    scale: float
+    a: float
+    b: float
+
+
+@numba.njit(inline="always")
+def _repel(head, i, tail, k, grad, a, b, gamma, alpha, scale, out_code, out_params, track):
+    """Push head[i] away from tail[k]; returns the pair's repulsive loss L^r (004 eq. 6) when ``track``, else 0."""
+    d2 = direction(out_code, head, i, tail, k, out_params, grad)
+    step(head, i, grad, scale * repel_coeff(d2, a, b, gamma), alpha)
+    return repulsion_loss(d2, a, b) if track else 0.0
+
+
+@numba.njit(parallel=True, cache=True, fastmath=True)
+def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, blocks, tail_blocks,
+              ab, gamma, alpha, key, edge_id, out_code, out_params, pull, scheme, terms, loss, phase, n_phases):
+    """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
+
+    Only the heads of phase ``phase`` move: the chunks of _CHUNK / n_phases consecutive heads whose
+    number is phase modulo n_phases (all heads for n_phases = 1; see ``optimize_layout``).
+
+    Head i of block s (``blocks[s] <= i < blocks[s + 1]``, curve ``ab[s]``) is attracted to
+    ``tail[tails[e]]`` for its due edges e and pushed from ``neg_rate`` random rows of its block of
+    ``tail`` (``tail_blocks[s]:tail_blocks[s + 1]``) per sample, drawn by hashing (key, epoch,
+    edge_id[e], sample). Counters ``next_sample``/``next_negative`` advance in place.
+    When ``pull`` has a row per edge (a graph on ``head`` itself), the tail's attraction towards the
+    head is written to ``pull[e]`` for ``apply_pulls``, and a vertex never repels itself.
+    ``scheme`` = (kNN repulsion probability per edge, cumulative pusher weights, push scale per
+    head) switches on the corrected and push_tail negative sampling (see ``sampling_scheme``); empty
+    arrays leave umap-learn's scheme. ``terms`` (``layout.terms``) add their gradients along each
+    edge. When ``loss`` has a row per head, the attractive and repulsive losses of the pairs
+    sampled (004 eq. 11) are added to it.
+    """
+    n_heads, dim = head.shape
+    move_tails = pull.shape[0] > 0
+    knn_repulsion, pushers, push_scale = scheme
+    corrected, push_tail, track = knn_repulsion.shape[0] > 0, pushers.shape[0] > 0, loss.shape[0] > 0
+    n_terms = terms[0].shape[0]
+    size = max(1, _CHUNK // n_phases)  # a phase has as many chunks for the threads as a whole epoch
+    n_chunks = (n_heads + size - 1) // size
+    for c in numba.prange((n_chunks - phase + n_phases - 1) // n_phases):
+        chunk = phase + c * n_phases
+        grad = np.empty(dim, dtype=np.float64)
+        block = np.searchsorted(blocks, chunk * size, side="right") - 1
+        for i in range(chunk * size, min((chunk + 1) * size, n_heads)):
+            while i >= blocks[block + 1]:
+                block += 1
+            a, b = ab[block, 0], ab[block, 1]
+            low, n_tail = tail_blocks[block], tail_blocks[block + 1] - tail_blocks[block]
+            attraction, repulsion = 0.0, 0.0
+            for e in range(indptr[i], indptr[i + 1]):
+                j = tails[e]
+                if corrected and uniform_float(key, epoch, edge_id[e], _KNN_DRAW) < knn_repulsion[e]:
+                    repulsion += _repel(head, i, tail, j, grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
+                due = next_sample[e] <= epoch
+                for t in range(n_terms):
+                    edge_step(terms, t, head, i, tail, j, eps[e], due, alpha, a, b, out_code, out_params, grad)
+                if not due:
+                    continue
+                d2 = direction(out_code, tail, j, head, i, out_params, grad)  # d is symmetric
+                coeff = attract_coeff(d2, a, b)
+                if track:
+                    attraction += attraction_loss(d2, a, b)
+                if move_tails:
+                    for k in range(dim):
+                        pull[e, k] = alpha * clip(coeff * grad[k])
+                direction(out_code, head, i, tail, j, out_params, grad)
+                step(head, i, grad, coeff, alpha)
+                next_sample[e] += eps[e]
+                n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
+                if n_neg <= 0:
+                    continue
+                for s in range(n_neg):
+                    k = low + uniform_int(key, epoch, edge_id[e], s, n_tail)
+                    if not (move_tails and k == i):
+                        repulsion += _repel(head, i, tail, k, grad, a, b, gamma, alpha, 1.0, out_code, out_params,
+                                            track)
+                    if push_tail:
+                        u = uniform_float(key, epoch, edge_id[e], _PUSHER_DRAW + s) * pushers[-1]
+                        pusher = np.searchsorted(pushers, u, side="right") - 1
+                        if pusher != i:
+                            _repel(head, i, tail, pusher, grad, a, b, gamma, alpha, push_scale[i], out_code,
+                                   out_params, False)
+                next_negative[e] += n_neg * eps[e] / neg_rate
+            if track:
+                loss[i, 0] += attraction
+                loss[i, 1] += gamma * repulsion
+
+
+@numba.njit(parallel=True, cache=True)
+def apply_pulls(head, indptr, reverse, pull):
+    """Add to each vertex the pulls stored on the edges whose tail it is, then clear them.
+
+    ``reverse[e]`` is the position of edge (j, i) for edge e = (i, j) of a symmetric CSR graph.
+    """
+    n, dim = head.shape
+    for c in numba.prange((n + _CHUNK - 1) // _CHUNK):
+        for j in range(c * _CHUNK, min((c + 1) * _CHUNK, n)):
+            for e in range(indptr[j], indptr[j + 1]):
+                r = reverse[e]
+                for k in range(dim):
+                    head[j, k] += pull[r, k]
+                    pull[r, k] = 0.0
+
+
+def reverse_edges(graph):
+    """For a structurally symmetric CSR graph with sorted indices, the position of each edge's reverse."""
+    ids = sp.csr_matrix((np.arange(1, graph.nnz + 1), graph.indices, graph.indptr), shape=graph.shape)
+    flipped = ids.T.tocsr()
+    flipped.sort_indices()
+    if not (np.array_equal(flipped.indptr, graph.indptr) and np.array_equal(flipped.indices, graph.indices)):
+        raise ValueError("the layout graph must be symmetric (every edge (i, j) needs its reverse (j, i)).")
+    return flipped.data.astype(np.int64) - 1
+
+
+def _stack(graphs, n_epochs, own):
+    """One CSR graph of the blocks laid out together, each pruned against its own largest weight
+    (1 against a fixed tail), with the epochs per sample of each edge and the block offsets."""
+    pruned, eps = [], []
+    for g in graphs:
+        w_max = float(g.data.max()) if own and g.nnz else 1.0
+        g = prune(g, n_epochs, w_max)
+        g.sort_indices()
+        pruned.append(g)
+        eps.append(epochs_per_sample(g.data, w_max))
+    graph = pruned[0] if len(pruned) == 1 else sp.block_diag(pruned, format="csr")
+    graph.sort_indices()
+    blocks = np.cumsum([0] + [g.shape[0] for g in pruned]).astype(np.int64)
+    return graph, np.concatenate(eps), blocks
+
+
+def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, rows=None, row_keys=None,
+                    gamma=1.0, learning_rate=1.0, negative_sample_rate=5.0, negative_sampling="umap",
+                    terms=(), monitor=None, progress=None):
+    """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
+
+    ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
+    the graph is the symmetric fuzzy set of ``head`` itself: tails are read from a snapshot taken at
+    the start of each of the epoch's ``PHASES`` phases, and both ends of a sampled edge move, as in
+    umap-learn. ``graph`` may also be a list of such graphs laid out as consecutive blocks of
+    ``head`` (then ``a`` and ``b`` are sequences, one per block).
+
+    With ``tail`` given only the heads move, and the sampling schedule counts weights against 1, the
+    largest membership there is, rather than the graph's own maximum, so that one head's schedule
+    does not depend on the other heads. ``rows[i]`` (optional) is the row of ``tail`` that head i
+    is: it is written back after every epoch so that heads see each other move. ``row_keys``
+    (optional, one per head) replace edge positions in the negative-sampling hash, so that a head's
+    samples depend on the head, not on its position among the heads.
+
+    ``terms`` (``layout.terms``, prepared) add to the loss. ``negative_sampling`` (see
+    ``sampling_scheme``) and ``monitor`` (a ``loss.LossMonitor``, which can stop the run early) apply
+    to a single own graph only.
+    """
+    graphs = list(graph) if isinstance(graph, (list, tuple)) else [graph]
+    if n_epochs == 0 or sum(g.nnz for g in graphs) == 0:
+        return head
+    own = tail is None
+    graph, eps, blocks = _stack(graphs, n_epochs, own)
+    ab = np.column_stack([np.broadcast_to(a, len(graphs)), np.broadcast_to(b, len(graphs))]).astype(np.float64)
+    next_sample = eps.copy()
+    rate = float(negative_sample_rate)
+    next_negative = eps / rate if rate > 0 else eps.copy()
+    snapshot = np.empty_like(head) if own else tail
+    tail_blocks = blocks if own else np.array([0, tail.shape[0]], dtype=np.int64)
+    pull = np.zeros((graph.nnz if own else 0, head.shape[1]), dtype=np.float32)
+    reverse = reverse_edges(graph) if own else None
+    indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
+    if row_keys is None:
+        edge_id = np.arange(graph.nnz, dtype=np.int64)
+    else:
+        edge_id = hash_pairs(np.repeat(row_keys, np.diff(indptr)), tails)
+    w_max = float(graph.data.max()) if own else 1.0
+    scheme = sampling_scheme(graph, negative_sampling if own else "umap", rate, w_max)
+    edges = Edges(indptr, tails, eps, float(graph.data.sum() / graph.data.max()), float(ab[0, 0]), float(ab[0, 1]))
+    for epoch in range(n_epochs):
+        if own:
+            snapshot[:] = head
+        alpha = learning_rate * (1.0 - epoch / n_epochs)
+        track = own and monitor is not None and monitor.due(epoch + 1)
+        loss = np.zeros((head.shape[0] if track else 0, 2))
+        epoch_terms = kernel_terms(terms, epoch, n_epochs, snapshot if own else head, snapshot, edges)
+        n_phases = PHASES if own else 1
+        for phase in range(n_phases):
+            if phase:
+                snapshot[:] = head
+            sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, blocks,
+                      tail_blocks, ab, gamma, alpha, key, edge_id, output_metric.code, output_metric.params, pull,
+                      scheme, epoch_terms, loss, phase, n_phases)
+        if own:
+            apply_pulls(head, indptr, reverse, pull)
+        elif rows is not None:
+            tail[rows] = head
+        if progress is not None:
+            progress.update(1)
+        if track and monitor.after_epoch(epoch + 1, head, loss.sum(axis=0)):
+            break
+    return head
