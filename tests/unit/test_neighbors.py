@@ -56,3 +56,41 @@ def test_approximate_other_metric_uses_nndescent(digits):
     approx, _ = nearest_neighbors(X, 10, m, approximate=True, seed=0, deterministic=True)[:2]
     recall = np.mean([len(np.intersect1d(a, e)) / 10 for a, e in zip(approx, exact)])
     assert recall >= 0.95
+
+
+@pytest.mark.parametrize("kind, approximate, metric, sparse", [
+    ("exact", False, "euclidean", False), ("exact", False, "manhattan", False), ("hnsw", True, "cosine", False),
+    ("nndescent", True, "manhattan", False), ("nndescent", False, "manhattan", True),
+])
+def test_index_objects_choose_build_query_add_and_round_trip(digits, kind, approximate, metric, sparse):
+    """One chooser picks the backend; an index answers queries as it did after to_bytes / from_bytes,
+    and grows with add."""
+    from umapx.neighbors import choose_index
+
+    X = digits[0][:600]
+    X = sp.csr_matrix(X) if sparse else X
+    m = resolve_metric(metric, None, X.shape[1])
+    assert choose_index(X[:500], m, approximate).kind == kind
+    idx, dist, index = nearest_neighbors(X[:500], 10, m, approximate=approximate, seed=0, deterministic=True)
+    assert (idx[:, 0] == np.arange(500)).all() and index.n == 500
+    again = type(index).from_bytes(index.to_bytes())
+    first = index.query(X[500:], 10, m, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again.query(X[500:], 10, m, seed=0)))
+    index.add(X[500:], m)
+    assert index.n == 600
+    found, found_dist = index.query(X[500:510], 3, m, seed=0)
+    assert (found[:, 0] == np.arange(500, 510)).all() and np.allclose(found_dist[:, 0], 0.0, atol=1e-3)
+
+
+def test_precomputed_index_keeps_only_its_size(digits):
+    from umapx.neighbors import PrecomputedIndex
+
+    X = digits[0][:100]
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(axis=2))
+    m = resolve_metric("precomputed", None, 100)
+    idx, _, index = nearest_neighbors(D, 5, m)
+    assert isinstance(index, PrecomputedIndex) and index.data is None
+    assert PrecomputedIndex.from_bytes(index.to_bytes()).n == 100
+    assert np.array_equal(index.query(D[:7], 5, m)[0], idx[:7])
+    with pytest.raises(ValueError, match="cannot grow"):
+        index.add(D[:2], m)
