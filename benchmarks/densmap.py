@@ -19,7 +19,7 @@ from umapx import UMAP
 from umapx.datasets import load
 from umapx.density import embedding_log_radii
 from umapx.evaluation import knn_accuracy, trustworthiness
-from umapx.optimize import prune
+from umapx.layout.sampling import prune
 
 
 def objective_corr(graph, n_epochs, rad_orig, embedding, a, b):
@@ -54,16 +54,18 @@ def main():
             model = UMAP(random_state=seed, output_dens=True, densmap=lam is not None, dens_lambda=lam or 2.0).fit(X)
             corr = np.corrcoef(model.rad_orig_, model.rad_emb_)[0, 1]
             optimised = objective_corr(model.graph_, model.n_epochs_run_, model.rad_orig_, model.embedding_,
-                                       model._a, model._b)
+                                       model.a_, model.b_)
             trust, acc = quality(model.embedding_)
             setting = "plain UMAP" if lam is None else f"DensMAP lambda={lam}"
-            print(f"| umapx | {seed} | {setting} | {corr:.3f} | {optimised:.3f} | {trust:.3f} | {acc:.3f} |", flush=True)
+            print(f"| umapx | {seed} | {setting} | {corr:.3f} | {optimised:.3f} | {trust:.3f} | {acc:.3f} |",
+                  flush=True)
             means.setdefault(setting, []).append((corr, optimised, trust, acc))
         if args.umap_learn:
             import umap
 
             for lam in lambdas[1:]:
-                emb, ro, re = umap.UMAP(random_state=seed, densmap=True, dens_lambda=lam, output_dens=True).fit_transform(X)
+                emb, ro, re = umap.UMAP(random_state=seed, densmap=True, dens_lambda=lam,
+                                        output_dens=True).fit_transform(X)
                 trust, acc = quality(emb)
                 print(f"| umap-learn | {seed} | densMAP lambda={lam} | {np.corrcoef(ro, re)[0, 1]:.3f} | — "
                       f"| {trust:.3f} | {acc:.3f} |", flush=True)

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from umapx import UMAP
+from umapx import build_graph, embed_graph
 from umapx.datasets import load
 from umapx.evaluation import knn_accuracy, trustworthiness
+from umapx.layout.curve import find_ab_params
 from umapx.loss import losses, target_similarities
-from umapx.metrics import resolve_output_metric
-from umapx.optimize import find_ab_params, optimize_layout
 
 OUT = Path(__file__).resolve().parent / "results"
 A, B = find_ab_params(1.0, 0.1)
@@ -60,11 +60,11 @@ def phi(Y):
     return S
 
 
-def embed_graph(graph, init, epochs, seed, scheme="umap"):
-    """UMAP's optimisation of ``graph`` from ``init`` (what UMAP.fit runs after its graph)."""
-    return optimize_layout(np.array(init, dtype=np.float32), sp.csr_matrix(graph, dtype=np.float32), epochs, a=A, b=B,
-                           key=seed, output_metric=resolve_output_metric("euclidean", None, 2),
-                           negative_sampling=scheme)
+def with_weights(graph, weights):
+    """``graph`` (a ``umapx.Graph``) with its fuzzy set replaced by ``weights`` (dense or sparse; zeros dropped)."""
+    fuzzy = sp.csr_matrix(weights, dtype=np.float32)
+    fuzzy.eliminate_zeros()
+    return replace(graph, graph=fuzzy)
 
 
 def purported(mu, nu):
@@ -86,27 +86,30 @@ def rings_experiment(epochs, runs, report):
         X = ring(1000, rng)
         many = np.concatenate([X + [6.0 * k, 0.0] for k in range(20)])  # 20 rings that never share neighbours
         widths["data"].append(width(X))
+        graph, graph20 = build_graph(X, random_state=run), build_graph(many, random_state=run)
+        one = {}
         for scheme in ("umap", "corrected"):
-            one = UMAP(init=X, n_epochs=epochs, random_state=run, negative_sampling=scheme).fit(X)
-            all20 = UMAP(init=many, n_epochs=epochs, random_state=run, negative_sampling=scheme).fit(many)
-            widths[f"{scheme} 1 ring"].append(width(one.embedding_))
-            widths[f"{scheme} 20 rings"].append(width(all20.embedding_[:1000]))
-            shown.setdefault(f"{scheme}, 1 ring", one.embedding_)
-            shown.setdefault(f"{scheme}, 1 of 20 rings", all20.embedding_[:1000])
+            one[scheme] = embed_graph(graph, init=X, n_epochs=epochs, random_state=run,
+                                      negative_sampling=scheme).embedding
+            all20 = embed_graph(graph20, init=many, n_epochs=epochs, random_state=run,
+                                negative_sampling=scheme).embedding[:1000]
+            widths[f"{scheme} 1 ring"].append(width(one[scheme]))
+            widths[f"{scheme} 20 rings"].append(width(all20))
+            shown.setdefault(f"{scheme}, 1 ring", one[scheme])
+            shown.setdefault(f"{scheme}, 1 of 20 rings", all20)
         dense = phi(X)
-        dense_emb = embed_graph(dense, X, epochs, run)
+        dense_emb = embed_graph(with_weights(graph, dense), init=X, n_epochs=epochs, random_state=run).embedding
         widths["umap dense phi(x)"].append(width(dense_emb))
         shown.setdefault("umap, dense phi(x) input", dense_emb)
-        umap_run = UMAP(init=X, n_epochs=epochs, random_state=run).fit(X)
-        mu = umap_run.graph_.toarray().astype(np.float64)
+        mu = graph.graph.toarray().astype(np.float64)
         diverged = np.zeros_like(mu)
         for row, input_sim in (("mu", mu), ("phi", dense)):
-            result = umap_run.embedding_ if row == "mu" else dense_emb
+            result = one["umap"] if row == "mu" else dense_emb
             table[f"{row}-diverged"].append(purported(input_sim, diverged))
             table[f"{row}-umap"].append(purported(input_sim, phi(result)))
             table[f"{row}-input"].append(purported(input_sim, phi(X)))
     fig, axes = plt.subplots(1, 6, figsize=(24, 4))
-    for ax, (title, Y) in zip(axes, [("data", ring(1000, np.random.default_rng(0))), *shown.items()]):
+    for ax, (title, Y) in zip(axes, [("data", ring(1000, np.random.default_rng(0))), *shown.items()], strict=True):
         ax.scatter(Y[:, 0], Y[:, 1], s=1)
         ax.set_title(title)
         ax.set_aspect("equal")
@@ -116,7 +119,8 @@ def rings_experiment(epochs, runs, report):
              "phi-diverged": "902757 ± 2788", "phi-umap": "331666 ± 1308", "phi-input": "224584 ± 8104"}
     report += ["## Rings (Fig. 1)", "", f"1,000 points uniform on an annulus (radii 0.8-1.2), initialised at the data, "
                f"{epochs} epochs, {runs} runs; width = mean sqrt(l2 / l1) of each point's 30-NN covariance "
-               "(0: a curve, about 1: a 2-D patch) (![rings](rings.png)).", "", "| layout | width (mean ± sd) |", "|---|---|"]
+               "(0: a curve, about 1: a 2-D patch) (![rings](rings.png)).", "", "| layout | width (mean ± sd) |",
+               "|---|---|"]
     report += [f"| {k} | {np.mean(v):.3f} ± {np.std(v):.3f} |" for k, v in widths.items()]
     report += ["", "## Table 1: purported loss (eq. 5)", "",
                "| input similarities | embedding similarities | measured | paper |", "|---|---|---|---|"]
@@ -132,8 +136,8 @@ def loss_curves(report):
     import matplotlib.pyplot as plt
 
     X, _ = load("pbmc68k_reduced")
-    model = UMAP(n_neighbors=30, metric="cosine", n_epochs=750, random_state=0, loss_report="epoch").fit(X)
-    h = model.loss_history_
+    graph = build_graph(X, n_neighbors=30, metric="cosine", random_state=0)
+    h = embed_graph(graph, n_epochs=750, random_state=0, loss_report="epoch").loss_history
     fig, ax = plt.subplots(figsize=(7, 4))
     for name in ("purported", "purported_attraction", "purported_repulsion", "effective", "actual"):
         ax.plot(h["epoch"], h[name], label=name)
@@ -147,8 +151,8 @@ def loss_curves(report):
     report += ["## Loss curves (Fig. 3)", "", "pbmc68k_reduced (700 cells), cosine, k = 30, 750 epochs "
                "(![loss curves](loss_curves.png)). Paper: the actual loss follows the effective loss, and the "
                "purported loss is two orders of magnitude larger and rises during much of the run.", "",
-               f"- final purported {end['purported']:.0f}, effective {end['effective']:.0f}, actual {end['actual']:.0f} "
-               f"(purported / effective = {end['purported'] / end['effective']:.1f})",
+               f"- final purported {end['purported']:.0f}, effective {end['effective']:.0f}, "
+               f"actual {end['actual']:.0f} (purported / effective = {end['purported'] / end['effective']:.1f})",
                f"- mean |actual / effective - 1| over the last 700 epochs: "
                f"{np.mean(np.abs(h['actual'][50:] / h['effective'][50:] - 1)):.3f}",
                f"- purported loss higher at the end than at epoch 10: {rising}", ""]
@@ -162,19 +166,21 @@ def inverted_and_corrected(report):
             "weakest), and with negative_sampling='corrected'. Quality: trustworthiness (k = 15) and 5-fold "
             "10-NN accuracy. Paper: inverting the weights leaves the embedding qualitatively the same (their "
             "target similarities are nearly equal); the corrected scheme was proposed, not run.", "",
-            "| data | layout | trustworthiness | 10-NN acc | mean target nu* | purported loss |", "|---|---|---|---|---|---|"]
+            "| data | layout | trustworthiness | 10-NN acc | mean target nu* | purported loss |",
+            "|---|---|---|---|---|---|"]
     fig, axes = plt.subplots(2, 3, figsize=(15, 10))
     for r, name in enumerate(("pbmc68k_reduced", "mnist_test")):
         X, y = load(name)
-        base = UMAP(random_state=0).fit(X)
-        graph = base.graph_.copy()
-        graph.data = 1.0 - graph.data
-        graph.eliminate_zeros()
-        inverted = embed_graph(graph, base._initialise(graph, X, "spectral", np.random.default_rng(0)),
-                               base.n_epochs_run_, 1)
-        corrected = UMAP(random_state=0, negative_sampling="corrected").fit(X)
-        for c, (label, Y, G) in enumerate((("umap", base.embedding_, base.graph_), ("inverted 1 - mu", inverted, graph),
-                                           ("corrected", corrected.embedding_, corrected.graph_))):
+        graph = build_graph(X, random_state=0)
+        base = embed_graph(graph, random_state=0)
+        weights = graph.graph.copy()
+        weights.data = 1.0 - weights.data
+        inverted_graph = with_weights(graph, weights)
+        inverted = embed_graph(inverted_graph, n_epochs=base.n_epochs, random_state=0)
+        corrected = embed_graph(graph, random_state=0, negative_sampling="corrected")
+        for c, (label, Y, G) in enumerate((("umap", base.embedding, graph.graph),
+                                           ("inverted 1 - mu", inverted.embedding, inverted_graph.graph),
+                                           ("corrected", corrected.embedding, graph.graph))):
             trust = trustworthiness(X, Y, k=15, sample_size=5000, random_state=0)
             acc = knn_accuracy(Y, y, k=10, cv=5, random_state=0)
             loss = losses(Y, G, A, B)["purported"]

@@ -1,7 +1,13 @@
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from umapx.datasets import dataset_path, load
+
+# A plain ``pytest`` in a checkout reads the shared data beside it (as ``make test`` does).
+os.environ.setdefault("UMAPX_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 @pytest.fixture(scope="session")

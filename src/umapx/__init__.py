@@ -3,6 +3,7 @@
 Importing umapx compiles nothing and imports only the standard library; each public name loads
 its module on first use.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -4,6 +4,7 @@ Every draw in a parallel kernel is ``uniform_int(key, a, b, c, n)``: a pure func
 key and the draw's coordinates (for example epoch, edge and sample number), so the result never
 depends on which thread made the draw or in which order.
 """
+
 from __future__ import annotations
 
 import numba

@@ -1,4 +1,5 @@
 """``n_jobs`` as a context manager: numba's thread count for the call, restored afterwards."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -26,4 +27,3 @@ def thread_limit(n_jobs: int | None):
         yield numba.get_num_threads()
     finally:
         numba.set_num_threads(previous)
-

@@ -1,4 +1,5 @@
 """Declarative parameter constraints and input checks, with error texts that name the valid choices."""
+
 from __future__ import annotations
 
 import inspect
@@ -168,11 +169,7 @@ class ParamsMixin:
 
     def __repr__(self) -> str:
         sig = inspect.signature(type(self).__init__)
-        changed = [
-            f"{k}={v!r}"
-            for k, v in self.get_params().items()
-            if not _same(v, sig.parameters[k].default)
-        ]
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, sig.parameters[k].default)]
         return f"{type(self).__name__}({', '.join(changed)})"
 
 
@@ -218,12 +215,8 @@ def check_data(X, metric, name="X"):
         raise ValueError(f"{name} is required.")
     if sp.issparse(X):
         if metric == "precomputed":
-            raise ValueError(
-                f"metric='precomputed' needs a dense square distance matrix; {name} is sparse."
-            )
-        X = sk_check_array(
-            X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name=name
-        )
+            raise ValueError(f"metric='precomputed' needs a dense square distance matrix; {name} is sparse.")
+        X = sk_check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name=name)
     else:
         X = np.asarray(X)
         if X.ndim == 1:
@@ -233,9 +226,7 @@ def check_data(X, metric, name="X"):
         X = sk_check_array(X, dtype=[np.float64, np.float32], order="C", input_name=name)
     if metric == "precomputed":
         if X.shape[0] != X.shape[1]:
-            raise ValueError(
-                f"metric='precomputed' needs a square distance matrix; {name} has shape {X.shape}."
-            )
+            raise ValueError(f"metric='precomputed' needs a square distance matrix; {name} has shape {X.shape}.")
         if np.any(X < 0):
             raise ValueError(f"the precomputed distances in {name} must be non-negative.")
     elif metric != "euclidean":
@@ -265,8 +256,7 @@ def check_same_length(a_len, b_len, a_name="X", b_name="Y"):
     """Raise ValueError unless the two sample counts match."""
     if a_len != b_len:
         raise ValueError(
-            f"{a_name} and {b_name} must have the same number of samples: "
-            f"{a_name} has {a_len}, {b_name} has {b_len}."
+            f"{a_name} and {b_name} must have the same number of samples: {a_name} has {a_len}, {b_name} has {b_len}."
         )
 
 
@@ -300,14 +290,10 @@ def check_knn(knn_X, n, K):
     if knn.shape[1] > 0 and np.array_equal(knn[:, 0], np.arange(n)):
         knn = knn[:, 1:]  # the search included each point itself: drop that column
     if knn.shape[1] < K:
-        raise ValueError(
-            f"knn_X has {knn.shape[1]} neighbours per row (self excluded) but {K} are needed."
-        )
+        raise ValueError(f"knn_X has {knn.shape[1]} neighbours per row (self excluded) but {K} are needed.")
     knn = knn[:, :K].astype(np.int64)
     if knn.size and (knn.min() < 0 or knn.max() >= n):
-        raise ValueError(
-            f"knn_X must hold indices in [0, {n}); got values from {knn.min()} to {knn.max()}."
-        )
+        raise ValueError(f"knn_X must hold indices in [0, {n}); got values from {knn.min()} to {knn.max()}.")
     if np.any(knn == np.arange(n)[:, None]):
         raise ValueError("knn_X rows must exclude the point itself (row i contains i).")
     return knn

@@ -6,6 +6,7 @@ the current layout and the loss record of that epoch (see ``umapx.loss.losses``,
 ``actual`` loss of eq. 11 of 004). Returning True stops the optimisation; the fitted model's
 ``n_epochs_run_`` says how many epochs ran.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,10 @@
-"""The one place that finds the real data sets: ``$UMAPX_DATA``, else ``../shared/data`` beside the checkout."""
+"""The one place that finds the real data sets (``<name>.npz`` with arrays ``X`` and, optionally, ``y``).
+
+They are read from ``$UMAPX_DATA`` when it is set, else from the per-user cache folder
+``$XDG_CACHE_HOME/umapx/data`` (``~/.cache/umapx/data`` when ``XDG_CACHE_HOME`` is unset). A development
+checkout's Makefile and test configuration point ``UMAPX_DATA`` at the shared data beside it.
+"""
+
 from __future__ import annotations
 
 import os
@@ -6,11 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-_DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+def cache_dir() -> Path:
+    """The per-user data folder: ``$XDG_CACHE_HOME/umapx/data``, else ``~/.cache/umapx/data``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "umapx" / "data"
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("UMAPX_DATA", _DEFAULT))
+    """The folder holding the data sets: ``$UMAPX_DATA`` when set, else ``cache_dir()``."""
+    env = os.environ.get("UMAPX_DATA")
+    return Path(env).expanduser() if env else cache_dir()
 
 
 def dataset_path(name: str) -> Path:
@@ -21,7 +32,10 @@ def load(name: str, *, dtype=np.float32):
     """``(X, y)`` of ``<data_dir>/<name>.npz`` (y is None when the set has no labels)."""
     path = dataset_path(name)
     if not path.exists():
-        raise FileNotFoundError(f"data set {name!r} not found at {path}; set UMAPX_DATA to the folder holding it.")
+        raise FileNotFoundError(
+            f"data set {name!r} not found at {path}: set UMAPX_DATA to the folder holding "
+            f"{name}.npz, or put it in {cache_dir()} (read when UMAPX_DATA is unset)."
+        )
     with np.load(path, allow_pickle=False) as archive:
         X = archive["X"].astype(dtype)
         y = archive["y"] if "y" in archive.files else None

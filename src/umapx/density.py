@@ -13,12 +13,14 @@ stale pull carries the term (with pulls, its large steps overshoot and blur the 
 Each edge's step is clipped per coordinate at 4 min(1, 2 w_e), w_e = mu_e / max(mu) (mu_e in
 transform, whose weights count against 1): 4 is the clip of every SGD step, and 8 w_e is what
 umap-learn delivers along the edge per epoch at most, in expectation (it samples the term with the
-attraction, w_e times per epoch in each direction, as a step of 1 / w_e clipped at 4). Unclipped, the expected step is the same in both. Sampled, a weak
-edge's rare large step mostly falls to the clip; delivered every epoch, its term is exact up to
-the same bound. On mnist_test the clip on weak edges is what lets a larger lambda keep raising the
-radii correlation (seeds 0-4: .774 at lambda 2, .788 at 5, higher in every seed); with the clip
-at 4 alone the correlation peaked at .80 near lambda 1 and wandered from there.
+attraction, w_e times per epoch in each direction, as a step of 1 / w_e clipped at 4). Unclipped,
+the expected step is the same in both. Sampled, a weak edge's rare large step mostly falls to the
+clip; delivered every epoch, its term is exact up to the same bound. On mnist_test the clip on weak
+edges is what lets a larger lambda keep raising the radii correlation (seeds 0-4: .774 at lambda 2,
+.788 at 5, higher in every seed); with the clip at 4 alone the correlation peaked at .80 near lambda
+1 and wandered from there.
 """
+
 from __future__ import annotations
 
 import numba

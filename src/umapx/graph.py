@@ -1,4 +1,5 @@
 """The fuzzy simplicial set: local metric per point (rho, sigma), memberships, and set operations."""
+
 from __future__ import annotations
 
 import numba
@@ -112,7 +113,7 @@ def _local_scales(dists, k, local_connectivity, sigma, rho, stale):
     A row with rho = 0 is stale too: its sigma's floor is the mean of all distances, which moves.
     """
     redo = np.ones(dists.shape[0], dtype=np.bool_)
-    redo[:sigma.shape[0]] = stale | (rho == 0.0)
+    redo[: sigma.shape[0]] = stale | (rho == 0.0)
     sigma, rho = np.resize(sigma, redo.shape[0]), np.resize(rho, redo.shape[0])
     sigma[redo], rho[redo] = smooth_knn_dist(dists[redo], k, local_connectivity, mean_distance(dists))
     return sigma, rho

@@ -1,4 +1,5 @@
 """Initial layouts: spectral (with a fallback chain that never hangs), PCA, random, or a user's array."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,9 @@ def check_init(init, n, n_components):
         return init
     init = np.asarray(init, dtype=np.float64)
     if init.shape != (n, n_components):
-        raise ValueError(f"init array must have shape (n_samples, n_components) = {(n, n_components)}; "
-                         f"got {init.shape}.")
+        raise ValueError(
+            f"init array must have shape (n_samples, n_components) = {(n, n_components)}; got {init.shape}."
+        )
     if not np.all(np.isfinite(init)):
         raise ValueError("init array contains NaN or infinity.")
     return init
@@ -92,8 +94,11 @@ def spectral_layout(graph, X, n_components, rng):
     for part in range(n_parts):
         members = np.nonzero(labels == part)[0]
         sub = graph[members][:, members]
-        local = _component_spectral(sub, n_components, rng) if len(members) > 2 * n_components + 1 else (
-            rng.uniform(-1, 1, size=(len(members), n_components)))
+        local = (
+            _component_spectral(sub, n_components, rng)
+            if len(members) > 2 * n_components + 1
+            else (rng.uniform(-1, 1, size=(len(members), n_components)))
+        )
         span = np.abs(local).max()
         layout[members] = centres[part] + 0.5 * local / (span if span > 0 else 1.0)
     return layout

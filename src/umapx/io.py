@@ -31,8 +31,10 @@ _FIT_ONLY = ("callbacks",)  # used while fitting only; saved as None
 def save(model, path):
     """Write a fitted ``model`` (a registered estimator) to ``path`` (see the module docstring)."""
     arrays = {}
-    params = {name: None if name in _FIT_ONLY else _encode(value, f"params/{name}", arrays, name)
-              for name, value in model.get_params().items()}
+    params = {
+        name: None if name in _FIT_ONLY else _encode(value, f"params/{name}", arrays, name)
+        for name, value in model.get_params().items()
+    }
     state = {name: _encode(value, f"state/{name}", arrays, name) for name, value in model._fitted_state().items()}
     meta = {"format": FORMAT, "version": VERSION, "class": type(model).__name__, "params": params, "state": state}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -81,8 +83,9 @@ def _estimator(name, path):
     if name not in ESTIMATORS:
         for public in umapx.__all__:
             getattr(umapx, public)
-        raise ValueError(f"{path} holds a {name!r} model, which this umapx cannot load; it loads: "
-                         f"{', '.join(sorted(ESTIMATORS))}.")
+        raise ValueError(
+            f"{path} holds a {name!r} model, which this umapx cannot load; it loads: {', '.join(sorted(ESTIMATORS))}."
+        )
     return ESTIMATORS[name]
 
 
@@ -91,10 +94,15 @@ def _check_meta(meta, path):
         raise ValueError(f"{path} is not a umapx model file (its metadata names no umapx model format).")
     version = meta.get("version")
     if not isinstance(version, int) or version > VERSION:
-        raise ValueError(f"{path} was written by a newer umapx (format version {version}); this umapx reads "
-                         f"versions up to {VERSION}. Upgrade umapx to load it.")
-    if not isinstance(meta.get("class"), str) or not isinstance(meta.get("params"), dict) or not isinstance(
-            meta.get("state"), dict):
+        raise ValueError(
+            f"{path} was written by a newer umapx (format version {version}); this umapx reads "
+            f"versions up to {VERSION}. Upgrade umapx to load it."
+        )
+    if (
+        not isinstance(meta.get("class"), str)
+        or not isinstance(meta.get("params"), dict)
+        or not isinstance(meta.get("state"), dict)
+    ):
         raise ValueError(f"{path}: the model file is damaged (its metadata lacks the class, params or state).")
 
 
@@ -105,8 +113,10 @@ def _encode(value, name, arrays, label):
     if isinstance(value, (int, float, np.integer, np.floating)):
         return value.item() if isinstance(value, np.generic) else value
     if isinstance(value, (list, tuple)):
-        return {"list": [_encode(v, f"{name}.{i}", arrays, label) for i, v in enumerate(value)],
-                "tuple": isinstance(value, tuple)}
+        return {
+            "list": [_encode(v, f"{name}.{i}", arrays, label) for i, v in enumerate(value)],
+            "tuple": isinstance(value, tuple),
+        }
     if isinstance(value, dict):
         return {"dict": {str(k): _encode(v, f"{name}.{k}", arrays, label) for k, v in value.items()}}
     if isinstance(value, np.ndarray):
@@ -121,18 +131,25 @@ def _encode(value, name, arrays, label):
         return {"csr": name, "shape": list(value.shape)}
     if SAVABLE.get(type(value).__name__) is type(value):
         if dataclasses.is_dataclass(value):
-            return {"dataclass": type(value).__name__,
-                    "fields": {f.name: _encode(getattr(value, f.name), f"{name}.{f.name}", arrays, label)
-                               for f in dataclasses.fields(value)}}
+            return {
+                "dataclass": type(value).__name__,
+                "fields": {
+                    f.name: _encode(getattr(value, f.name), f"{name}.{f.name}", arrays, label)
+                    for f in dataclasses.fields(value)
+                },
+            }
         arrays[f"{name}.bin"] = value.to_bytes()
         return {"object": type(value).__name__, "bytes": f"{name}.bin"}
     if isinstance(value, (np.random.Generator, np.random.RandomState)):
-        warnings.warn(f"{label} is a numpy random generator, which is saved as None; pass an int seed to "
-                      "keep it.", stacklevel=4)
+        warnings.warn(
+            f"{label} is a numpy random generator, which is saved as None; pass an int seed to keep it.", stacklevel=4
+        )
         return None
     if callable(value):
-        raise ValueError(f"cannot save {label}={getattr(value, '__name__', value)!r}: a user-supplied function "
-                         "cannot be stored without storing code. Use a named metric to save the model.")
+        raise ValueError(
+            f"cannot save {label}={getattr(value, '__name__', value)!r}: a user-supplied function "
+            "cannot be stored without storing code. Use a named metric to save the model."
+        )
     raise ValueError(f"cannot save {label}: values of type {type(value).__name__} are not supported.")
 
 
@@ -195,17 +212,37 @@ def _state_of_format_2(state, model, version):
     else:
         index = neighbors.ExactIndex(raw)
     fuzzy_set = state["graph_"]
-    graph = Graph(graph=fuzzy_set, metric=metric, n_neighbors=state["_n_neighbors"],
-                  knn_indices=state["_knn_indices"], knn_dists=state["_knn_dists"], sigmas=state["_sigmas"],
-                  rhos=state["_rhos"], knn_mean=state["_knn_mean"], graph_dists=state["graph_dists_"], index=index,
-                  local_connectivity=float(model.local_connectivity), set_op_mix_ratio=float(model.set_op_mix_ratio),
-                  disconnection_distance=float(disconnection_limit(metric, model.disconnection_distance)),
-                  supervised=state["_supervised"], unique_inverse=state["_unique_inverse"],
-                  n_features=state["n_features_in_"])
+    graph = Graph(
+        graph=fuzzy_set,
+        metric=metric,
+        n_neighbors=state["_n_neighbors"],
+        knn_indices=state["_knn_indices"],
+        knn_dists=state["_knn_dists"],
+        sigmas=state["_sigmas"],
+        rhos=state["_rhos"],
+        knn_mean=state["_knn_mean"],
+        graph_dists=state["graph_dists_"],
+        index=index,
+        local_connectivity=float(model.local_connectivity),
+        set_op_mix_ratio=float(model.set_op_mix_ratio),
+        disconnection_distance=float(disconnection_limit(metric, model.disconnection_distance)),
+        supervised=state["_supervised"],
+        unique_inverse=state["_unique_inverse"],
+        n_features=state["n_features_in_"],
+    )
     out = resolve_output_metric(model.output_metric, model.output_metric_kwds, model.n_components)
     n_epochs = model.n_epochs if model.n_epochs is not None else default_n_epochs(fuzzy_set.shape[0])
-    layout = Layout(embedding=state["embedding_"], a=state["_a"], b=state["_b"], output_metric=out, n_epochs=n_epochs,
-                    rad_orig=state["rad_orig_"], rad_emb=state["rad_emb_"], rad_mean=state["_rad_orig_mean"],
-                    rad_std=state["_rad_orig_std"], loss_history=state["loss_history_"],
-                    n_epochs_run=state["n_epochs_run_"])
+    layout = Layout(
+        embedding=state["embedding_"],
+        a=state["_a"],
+        b=state["_b"],
+        output_metric=out,
+        n_epochs=n_epochs,
+        rad_orig=state["rad_orig_"],
+        rad_emb=state["rad_emb_"],
+        rad_mean=state["_rad_orig_mean"],
+        rad_std=state["_rad_orig_std"],
+        loss_history=state["loss_history_"],
+        n_epochs_run=state["n_epochs_run_"],
+    )
     return {"graph": graph, "layout": layout}

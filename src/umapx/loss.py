@@ -13,6 +13,7 @@ estimate in O(n). Most of its variance is in the far pairs, hence more draws the
 at least ``MIN_DRAWS``. Draws come from a counter-based hash of the key, the point and the draw
 number, so the estimate is the same on any number of threads.
 """
+
 from __future__ import annotations
 
 import numba
@@ -55,7 +56,7 @@ def _point_sums(Y, indptr, indices, mu, degree, a, b, m, exact, edge_draws, far_
     n = Y.shape[0]
     out = np.zeros((n, 4))
     for i in numba.prange(n):
-        lo, row = indptr[i], indices[indptr[i]:indptr[i + 1]]
+        lo, row = indptr[i], indices[indptr[i] : indptr[i + 1]]
         at = np.searchsorted(row, i)
         loop = int(at < row.shape[0] and row[at] == i)
         r = row.shape[0] - loop  # neighbours other than i
@@ -137,8 +138,9 @@ def losses(Y, graph, a, b, negative_sample_rate=5, gamma=1.0, *, corrected=False
     docstring is drawn with ``key``.
     """
     g = _GraphParts(graph)
-    return _losses(Y, g, a, b, negative_sample_rate, gamma, corrected, g.n <= EXACT_MAX_SAMPLES if exact is None
-                   else exact, key)
+    return _losses(
+        Y, g, a, b, negative_sample_rate, gamma, corrected, g.n <= EXACT_MAX_SAMPLES if exact is None else exact, key
+    )
 
 
 class _GraphParts:
@@ -158,16 +160,32 @@ def _draws_per_point(n):
 
 
 def _losses(Y, g, a, b, m, gamma, corrected, exact, key):
-    sums = _point_sums(np.ascontiguousarray(Y, dtype=np.float64), g.indptr, g.indices, g.mu, g.degrees, a, b,
-                       float(m), exact, *_draws_per_point(g.n), key)
+    sums = _point_sums(
+        np.ascontiguousarray(Y, dtype=np.float64),
+        g.indptr,
+        g.indices,
+        g.mu,
+        g.degrees,
+        a,
+        b,
+        float(m),
+        exact,
+        *_draws_per_point(g.n),
+        key,
+    )
     attraction, purported_rep = float(sums[:, 0].sum()), float(sums[:, 1].sum())
     effective_rep = m / g.n * float(g.degrees @ sums[:, 2])  # sum_{i != j} (d_i + d_j) m / 2n L^r_ij
     if corrected:  # eq. 18: kNN-graph pairs repelled with weight 1 - mu_ij instead of (d_i + d_j) m / 2n
         effective_rep += float(sums[:, 3].sum())
     effective_rep *= gamma
-    return {"purported": attraction + purported_rep, "purported_attraction": attraction,
-            "purported_repulsion": purported_rep, "effective": attraction + effective_rep,
-            "effective_attraction": attraction, "effective_repulsion": effective_rep}
+    return {
+        "purported": attraction + purported_rep,
+        "purported_attraction": attraction,
+        "purported_repulsion": purported_rep,
+        "effective": attraction + effective_rep,
+        "effective_attraction": attraction,
+        "effective_repulsion": effective_rep,
+    }
 
 
 class LossMonitor:
@@ -187,18 +205,30 @@ class LossMonitor:
     def due(self, epoch):
         """Whether epoch ``epoch`` (from 1) is recorded or has a callback due."""
         return bool(self.every and epoch % self.every == 0) or any(
-            epoch % getattr(cb, "every", 1) == 0 for cb in self.callbacks)
+            epoch % getattr(cb, "every", 1) == 0 for cb in self.callbacks
+        )
 
     def after_epoch(self, epoch, layout, actual):
         """Record epoch ``epoch`` and run the callbacks due; returns True to stop."""
-        record = {"epoch": epoch, **_losses(layout, self.parts, *self.args), "actual": float(actual.sum()),
-                  "actual_attraction": float(actual[0]), "actual_repulsion": float(actual[1])}
+        record = {
+            "epoch": epoch,
+            **_losses(layout, self.parts, *self.args),
+            "actual": float(actual.sum()),
+            "actual_attraction": float(actual[0]),
+            "actual_repulsion": float(actual[1]),
+        }
         if self.every and epoch % self.every == 0:
             for name, value in record.items():
                 self.history.setdefault(name, []).append(value)
             if self.log is not None and (epoch % max(1, self.n_epochs // 10) == 0 or epoch == self.n_epochs):
-                self.log.info("epoch %d/%d: purported loss %.5g, effective %.5g, actual %.5g", epoch, self.n_epochs,
-                              record["purported"], record["effective"], record["actual"])
+                self.log.info(
+                    "epoch %d/%d: purported loss %.5g, effective %.5g, actual %.5g",
+                    epoch,
+                    self.n_epochs,
+                    record["purported"],
+                    record["effective"],
+                    record["actual"],
+                )
         view = layout.view()
         view.flags.writeable = False
         stop = [bool(cb(epoch, view, record)) for cb in self.callbacks if epoch % getattr(cb, "every", 1) == 0]

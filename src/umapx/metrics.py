@@ -34,14 +34,39 @@ _jit = numba.njit(cache=True, fastmath=False)
 CUSTOM = -1
 PRECOMPUTED = -2
 (
-    EUCLIDEAN, MANHATTAN, CHEBYSHEV, MINKOWSKI, SEUCLIDEAN, WMINKOWSKI,
-    MAHALANOBIS, CANBERRA, BRAYCURTIS, COSINE, CORRELATION, HELLINGER,
-    HAVERSINE, HAMMING, JACCARD, DICE, MATCHING, KULSINSKI, ROGERSTANIMOTO,
-    RUSSELLRAO, SOKALSNEATH, SOKALMICHENER, YULE,
+    EUCLIDEAN,
+    MANHATTAN,
+    CHEBYSHEV,
+    MINKOWSKI,
+    SEUCLIDEAN,
+    WMINKOWSKI,
+    MAHALANOBIS,
+    CANBERRA,
+    BRAYCURTIS,
+    COSINE,
+    CORRELATION,
+    HELLINGER,
+    HAVERSINE,
+    HAMMING,
+    JACCARD,
+    DICE,
+    MATCHING,
+    KULSINSKI,
+    ROGERSTANIMOTO,
+    RUSSELLRAO,
+    SOKALSNEATH,
+    SOKALMICHENER,
+    YULE,
 ) = range(23)
 (
-    OUT_EUCLIDEAN, OUT_MANHATTAN, OUT_CHEBYSHEV, OUT_MINKOWSKI, OUT_HAVERSINE,
-    OUT_HYPERBOLOID, OUT_COSINE, OUT_CORRELATION,
+    OUT_EUCLIDEAN,
+    OUT_MANHATTAN,
+    OUT_CHEBYSHEV,
+    OUT_MINKOWSKI,
+    OUT_HAVERSINE,
+    OUT_HYPERBOLOID,
+    OUT_COSINE,
+    OUT_CORRELATION,
 ) = range(8)
 
 
@@ -443,8 +468,7 @@ def haversine_grad(x, y, params, grad):
     dd_dh = 1.0 / np.sqrt(h * (1.0 - h))
     sin_lon = np.sin(0.5 * (x[1] - y[1]))
     # dh/dlat_x = sin(dlat)/2 - sin(lat_x) cos(lat_y) sin^2(dlon/2)
-    grad[0] = dd_dh * (0.5 * np.sin(x[0] - y[0])
-                       - np.sin(x[0]) * np.cos(y[0]) * sin_lon * sin_lon)
+    grad[0] = dd_dh * (0.5 * np.sin(x[0] - y[0]) - np.sin(x[0]) * np.cos(y[0]) * sin_lon * sin_lon)
     # dh/dlon_x = cos(lat_x) cos(lat_y) sin(dlon)/2
     grad[1] = dd_dh * 0.5 * np.cos(x[0]) * np.cos(y[0]) * np.sin(x[1] - y[1])
     return 2.0 * np.arcsin(np.sqrt(h))
@@ -644,10 +668,7 @@ def _check_keys(label: str, name: str, kwds: dict) -> None:
     accepted = _PARAM_KEYS.get(name, ())
     unknown = sorted(set(kwds) - set(accepted))
     if unknown:
-        raise ValueError(
-            f"{label} {name!r} got unexpected keyword(s) {unknown}; "
-            f"accepted keys: {list(accepted)}"
-        )
+        raise ValueError(f"{label} {name!r} got unexpected keyword(s) {unknown}; accepted keys: {list(accepted)}")
 
 
 def _get_p(name: str, kwds: dict) -> float:
@@ -708,19 +729,14 @@ def resolve_metric(metric, metric_kwds: dict | None, n_features: int) -> Resolve
     if isinstance(metric, str):
         name = ALIASES.get(metric, metric)
         if name not in METRICS:
-            raise ValueError(
-                f"Unknown metric {metric!r}; valid metrics: {', '.join(metric_names())}"
-            )
+            raise ValueError(f"Unknown metric {metric!r}; valid metrics: {', '.join(metric_names())}")
         _check_keys("metric", name, kwds)
         return ResolvedMetric(name, METRICS[name].code, _build_params(name, kwds, n_features), kwds=kwds)
     if isinstance(metric, numba.core.registry.CPUDispatcher):
         extra = tuple(np.array(v) if isinstance(v, np.ndarray) else v for v in kwds.values())
         return ResolvedMetric(metric.__name__, CUSTOM, _NO_PARAMS.copy(), metric, extra, kwds)
     if callable(metric):
-        raise TypeError(
-            f"custom metric {getattr(metric, '__name__', metric)!r} must be "
-            "decorated with numba.njit"
-        )
+        raise TypeError(f"custom metric {getattr(metric, '__name__', metric)!r} must be decorated with numba.njit")
     raise TypeError(f"metric must be a string or a numba.njit function, got {type(metric)!r}")
 
 
@@ -732,9 +748,7 @@ def resolve_output_metric(name, kwds: dict | None, n_components: int) -> Resolve
     kwds = dict(kwds or {})
     canon = ALIASES.get(name, name)
     if canon not in OUTPUT_METRICS:
-        raise ValueError(
-            f"Unknown output_metric {name!r}; valid: {', '.join(_output_names())}"
-        )
+        raise ValueError(f"Unknown output_metric {name!r}; valid: {', '.join(_output_names())}")
     _check_keys("output_metric", canon, kwds)
     if canon == "haversine" and n_components != 2:
         raise ValueError(f"output_metric 'haversine' needs n_components == 2, got {n_components}")

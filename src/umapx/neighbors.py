@@ -8,6 +8,7 @@ with ties broken by index, and, when the queries are the data itself, each point
 row at distance 0 (so duplicated points never displace themselves). Missing neighbours (a sparse
 precomputed matrix with short rows) are index -1 at distance inf.
 """
+
 from __future__ import annotations
 
 import io
@@ -52,22 +53,46 @@ def choose_index(X, metric, approximate):
     sparse = sp.issparse(X)
     if metric.name == "precomputed":
         return PrecomputedIndex
-    if metric.callable is not None or (sparse and metric.name not in BLAS_METRICS) or (
-            approximate and (sparse or metric.name not in HNSW_SPACES)):
+    if (
+        metric.callable is not None
+        or (sparse and metric.name not in BLAS_METRICS)
+        or (approximate and (sparse or metric.name not in HNSW_SPACES))
+    ):
         return NNDescentIndex
     return HnswIndex if approximate else ExactIndex
 
 
-def nearest_neighbors(X, k, metric, *, approximate=False, seed=0, deterministic=False, n_jobs=1, low_memory=True,
-                      angular=False, verbose=False, progress=None):
+def nearest_neighbors(
+    X,
+    k,
+    metric,
+    *,
+    approximate=False,
+    seed=0,
+    deterministic=False,
+    n_jobs=1,
+    low_memory=True,
+    angular=False,
+    verbose=False,
+    progress=None,
+):
     """``(indices int32, distances float32, index)``: the kNN of the rows of ``X`` among themselves with
     the resolved ``metric`` (see metrics.resolve_metric), each point first in its row, and the index
     of ``choose_index`` kept for queries. Index construction draws from ``seed``; ``deterministic``
     runs it on one thread so that the graph, and everything after it, is reproducible; queries stay
     parallel. ``progress`` (a tqdm bar or None) counts rows done."""
-    return choose_index(X, metric, approximate).build(X, k, metric, seed=seed, deterministic=deterministic,
-                                                      n_jobs=n_jobs, low_memory=low_memory, angular=angular,
-                                                      verbose=verbose, progress=progress)
+    return choose_index(X, metric, approximate).build(
+        X,
+        k,
+        metric,
+        seed=seed,
+        deterministic=deterministic,
+        n_jobs=n_jobs,
+        low_memory=low_memory,
+        angular=angular,
+        verbose=verbose,
+        progress=progress,
+    )
 
 
 class Index:
@@ -85,8 +110,9 @@ class Index:
 
     def add(self, X, metric, *, n_jobs=1, deterministic=True):
         """Index the rows of ``X`` after the current ones."""
-        self.data = sp.vstack([self.data, X], format="csr") if sp.issparse(self.data) else np.concatenate(
-            [self.data, X])
+        self.data = (
+            sp.vstack([self.data, X], format="csr") if sp.issparse(self.data) else np.concatenate([self.data, X])
+        )
 
     def to_bytes(self):
         """The index as bytes (an ``.npz`` archive of plain arrays); ``from_bytes`` reads it back."""
@@ -101,8 +127,12 @@ class Index:
 
     def _arrays(self):
         if sp.issparse(self.data):
-            return {"indptr": self.data.indptr, "indices": self.data.indices, "values": self.data.data,
-                    "shape": np.array(self.data.shape)}
+            return {
+                "indptr": self.data.indptr,
+                "indices": self.data.indices,
+                "values": self.data.data,
+                "shape": np.array(self.data.shape),
+            }
         return {"data": self.data}
 
     @classmethod
@@ -151,7 +181,7 @@ class ExactIndex(Index):
         index = _nndescent(self.data, k, metric, seed, 1, True, False)
         idx, dist = np.empty((Q.shape[0], k), dtype=np.int32), np.empty((Q.shape[0], k), dtype=np.float32)
         for i in range(Q.shape[0]):
-            idx[i], dist[i] = (a[0] for a in index.query(Q[i:i + 1], k=k, epsilon=0.1 * breadth))
+            idx[i], dist[i] = (a[0] for a in index.query(Q[i : i + 1], k=k, epsilon=0.1 * breadth))
         return idx, dist
 
 
@@ -163,8 +193,20 @@ class NNDescentIndex(ExactIndex):
     kind = "nndescent"
 
     @classmethod
-    def build(cls, X, k, metric, *, seed=0, deterministic=False, n_jobs=1, low_memory=True, angular=False,
-              verbose=False, progress=None):
+    def build(
+        cls,
+        X,
+        k,
+        metric,
+        *,
+        seed=0,
+        deterministic=False,
+        n_jobs=1,
+        low_memory=True,
+        angular=False,
+        verbose=False,
+        progress=None,
+    ):
         """``angular`` (umap-learn's ``angular_rp_forest``) builds pynndescent's trees by angle."""
         index = _nndescent(X, k, metric, seed if deterministic else None, n_jobs, low_memory, verbose, angular)
         idx, dist = index.neighbor_graph
@@ -242,8 +284,9 @@ class HnswIndex(Index):
     def _add_items(self, X, labels, n_jobs, deterministic):
         if labels[-1] + 1 > self.index.get_max_elements():
             self.index.resize_index(int(labels[-1]) + 1)
-        self.index.add_items(_indexed(X, self.metric_name, self.projection), labels,
-                             num_threads=1 if deterministic else n_jobs)
+        self.index.add_items(
+            _indexed(X, self.metric_name, self.projection), labels, num_threads=1 if deterministic else n_jobs
+        )
 
     def query(self, Q, k, metric, *, n_jobs=1, seed=0, self_index=None, breadth=1.0):
         idx, dist = self._search(Q, k, n_jobs, ef=max(round(TRANSFORM_EF * breadth), 2 * k))
@@ -268,14 +311,19 @@ class HnswIndex(Index):
             if projection is None:
                 idx[rows], dist[rows] = found, np.sqrt(np.maximum(d, 0.0)) if metric == "euclidean" else d
             else:
-                idx[rows], dist[rows] = _remeasure(prepared, _prepare_blas(Q[rows], metric), found.astype(np.int64),
-                                                   k, metric != "euclidean")
+                idx[rows], dist[rows] = _remeasure(
+                    prepared, _prepare_blas(Q[rows], metric), found.astype(np.int64), k, metric != "euclidean"
+                )
             _tick(progress, len(rows) - len(rows) // 2)
         return idx, dist
 
     def _arrays(self):
-        arrays = {**super()._arrays(), "hnsw": np.frombuffer(_hnsw_bytes(self.index), dtype=np.uint8),
-                  "space": np.array(self.index.space), "metric": np.array(self.metric_name)}
+        arrays = {
+            **super()._arrays(),
+            "hnsw": np.frombuffer(_hnsw_bytes(self.index), dtype=np.uint8),
+            "space": np.array(self.index.space),
+            "metric": np.array(self.metric_name),
+        }
         if self.projection is not None:
             arrays["mean"], arrays["axes"] = self.projection
         return arrays
@@ -365,19 +413,25 @@ def blas_knn(X, Q, k, metric, progress=None):
     dist = np.empty((m, k), dtype=np.float64)
     step = max(1, min(_CHUNK_BYTES // (8 * n), _CHUNK_BYTES // (8 * n_cand * X.shape[1])))
     for start in range(0, m, step):
-        block = Qp[start:start + step]
+        block = Qp[start : start + step]
         prod = block @ Xp.T
         prod = prod.toarray() if sp.issparse(prod) else prod
         score = -prod if angular else x2[None, :] - 2.0 * prod
-        cand = np.argpartition(score, n_cand - 1, axis=1)[:, :n_cand] if n_cand < n else np.tile(np.arange(n), (len(score), 1))
+        cand = (
+            np.argpartition(score, n_cand - 1, axis=1)[:, :n_cand]
+            if n_cand < n
+            else np.tile(np.arange(n), (len(score), 1))
+        )
         if sp.issparse(Xp):
             picked = np.take_along_axis(score, cand, axis=1)
             exact = 1.0 + picked if angular else np.sqrt(np.maximum(picked + _squared_norms(block)[:, None], 0.0))
             order = np.lexsort((cand, exact), axis=-1)[:, :k]
-            idx[start:start + step] = np.take_along_axis(cand, order, axis=1)
-            dist[start:start + step] = np.take_along_axis(exact, order, axis=1)
+            idx[start : start + step] = np.take_along_axis(cand, order, axis=1)
+            dist[start : start + step] = np.take_along_axis(exact, order, axis=1)
         else:
-            idx[start:start + step], dist[start:start + step] = _remeasure(Xp, block, cand.astype(np.int64), k, angular)
+            idx[start : start + step], dist[start : start + step] = _remeasure(
+                Xp, block, cand.astype(np.int64), k, angular
+            )
         _tick(progress, block.shape[0])
     return idx.astype(np.int32), np.maximum(dist, 0.0).astype(np.float32)
 
@@ -428,8 +482,8 @@ def _sparse_rows_knn(indptr, indices, data, k, self_query):
     idx = np.full((n, k), -1, dtype=np.int32)
     dist = np.full((n, k), np.inf, dtype=np.float32)
     for i in range(n):
-        cols = indices[indptr[i]:indptr[i + 1]]
-        vals = data[indptr[i]:indptr[i + 1]]
+        cols = indices[indptr[i] : indptr[i + 1]]
+        vals = data[indptr[i] : indptr[i + 1]]
         order = np.argsort(vals, kind="mergesort")
         p = 0
         if self_query:
@@ -509,7 +563,6 @@ def _nndescent(X, k, metric, seed, n_jobs, low_memory, verbose, angular=False):
         compressed=False,
         angular_trees=angular,
     )
-
 
 
 def merge_knn(first, second, k, self_index):

@@ -23,7 +23,16 @@ from ._random import as_generator, hash_rows, seed_key
 from ._report import log, logging_to_stderr, progress, stage
 from ._threads import thread_limit
 from ._validation import (
-    ARRAY, DICT, NONE, Interval, Kind, MetricChoice, Options, check_array, check_labels, check_params,
+    ARRAY,
+    DICT,
+    NONE,
+    Interval,
+    Kind,
+    MetricChoice,
+    Options,
+    check_array,
+    check_labels,
+    check_params,
 )
 from .density import correlation_stats, data_radii, embedding_log_radii, log_radii, radius_stats, standardise
 from .init import check_init, initialise
@@ -43,8 +52,11 @@ GRAPH_CONSTRAINTS = {
     "n_neighbors": [Interval(2, np.inf)],
     "metric": [MetricChoice(tuple(metric_names()))],
     "metric_kwds": [NONE, DICT],
-    "random_state": [NONE, Interval(0, np.inf, integer=True),
-                     Kind((np.random.Generator, np.random.RandomState), "a numpy random generator")],
+    "random_state": [
+        NONE,
+        Interval(0, np.inf, integer=True),
+        Kind((np.random.Generator, np.random.RandomState), "a numpy random generator"),
+    ],
     "set_op_mix_ratio": [Interval(0, 1)],
     "local_connectivity": [Interval(0, np.inf)],
     "disconnection_distance": [NONE, _POSITIVE],
@@ -88,11 +100,30 @@ LAYOUT_CONSTRAINTS = {
 }
 
 
-def build_graph(X, y=None, *, n_neighbors=15, metric="euclidean", metric_kwds=None, random_state=None,
-                set_op_mix_ratio=1.0, local_connectivity=1.0, disconnection_distance=None,
-                target_metric="categorical", target_metric_kwds=None, target_n_neighbors=-1, target_weight=0.5,
-                precomputed_knn=(None, None, None), unique=False, low_memory=True, angular_rp_forest=False,
-                force_approximation_algorithm=False, n_jobs=-1, verbose=False, tqdm_kwds=None):
+def build_graph(
+    X,
+    y=None,
+    *,
+    n_neighbors=15,
+    metric="euclidean",
+    metric_kwds=None,
+    random_state=None,
+    set_op_mix_ratio=1.0,
+    local_connectivity=1.0,
+    disconnection_distance=None,
+    target_metric="categorical",
+    target_metric_kwds=None,
+    target_n_neighbors=-1,
+    target_weight=0.5,
+    precomputed_knn=(None, None, None),
+    unique=False,
+    low_memory=True,
+    angular_rp_forest=False,
+    force_approximation_algorithm=False,
+    n_jobs=-1,
+    verbose=False,
+    tqdm_kwds=None,
+):
     """The fuzzy simplicial set of ``X`` (002 Alg. 1, lines 1-5), supervised by ``y`` when given.
 
     ``X`` is n_samples x n_features, dense or sparse, or a distance matrix with
@@ -107,27 +138,43 @@ def build_graph(X, y=None, *, n_neighbors=15, metric="euclidean", metric_kwds=No
     n = X.shape[0]
     k = int(n_neighbors)
     if k >= n:
-        warnings.warn(f"n_neighbors ({k}) is not smaller than the number of samples ({n}); using {n - 1}.",
-                      stacklevel=2)
+        warnings.warn(
+            f"n_neighbors ({k}) is not smaller than the number of samples ({n}); using {n - 1}.", stacklevel=2
+        )
         k = n - 1
     with logging_to_stderr(verbose), thread_limit(n_jobs) as threads:
         resolved = resolve_metric(metric, metric_kwds, X.shape[1])
         key = seed_key(random_state)
         with stage("nearest neighbours"), progress(verbose, tqdm_kwds, n, "points", "kNN") as bar:
-            knn_idx, knn_dist, index = _neighbors(X, k, resolved, precomputed_knn, key, random_state is not None,
-                                                  threads, args, bar)
+            knn_idx, knn_dist, index = _neighbors(
+                X, k, resolved, precomputed_knn, key, random_state is not None, threads, args, bar
+            )
         with stage("fuzzy simplicial set"):
             limit = disconnection_limit(resolved, disconnection_distance)
             idx, dist = disconnect(knn_idx, knn_dist, limit)
-            graph, sigmas, rhos = fuzzy.fuzzy_simplicial_set(idx, dist, set_op_mix_ratio=set_op_mix_ratio,
-                                                             local_connectivity=local_connectivity)
+            graph, sigmas, rhos = fuzzy.fuzzy_simplicial_set(
+                idx, dist, set_op_mix_ratio=set_op_mix_ratio, local_connectivity=local_connectivity
+            )
             if y is not None:
                 graph = _supervise(graph, y, args, k, key, threads)
-    return Graph(graph=graph, metric=resolved, n_neighbors=k, knn_indices=knn_idx, knn_dists=knn_dist, sigmas=sigmas,
-                 rhos=rhos, knn_mean=float(fuzzy.mean_distance(dist)), graph_dists=fuzzy.knn_distance_graph(idx, dist),
-                 index=index, local_connectivity=float(local_connectivity), set_op_mix_ratio=float(set_op_mix_ratio),
-                 disconnection_distance=float(limit), supervised=y is not None, unique_inverse=unique_inverse,
-                 n_features=X.shape[1])
+    return Graph(
+        graph=graph,
+        metric=resolved,
+        n_neighbors=k,
+        knn_indices=knn_idx,
+        knn_dists=knn_dist,
+        sigmas=sigmas,
+        rhos=rhos,
+        knn_mean=float(fuzzy.mean_distance(dist)),
+        graph_dists=fuzzy.knn_distance_graph(idx, dist),
+        index=index,
+        local_connectivity=float(local_connectivity),
+        set_op_mix_ratio=float(set_op_mix_ratio),
+        disconnection_distance=float(limit),
+        supervised=y is not None,
+        unique_inverse=unique_inverse,
+        n_features=X.shape[1],
+    )
 
 
 def check_input(X, metric):
@@ -148,8 +195,10 @@ def check_distances(D):
 def _unique_rows(X, y, metric):
     """The distinct rows of dense feature input in order of first appearance, and each row's vertex."""
     if sp.issparse(X) or (isinstance(metric, str) and metric == "precomputed"):
-        warnings.warn("unique=True applies to dense feature input only; it is ignored for sparse or "
-                      "precomputed input.", stacklevel=3)
+        warnings.warn(
+            "unique=True applies to dense feature input only; it is ignored for sparse or precomputed input.",
+            stacklevel=3,
+        )
         return X, y, None
     _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
     order = np.argsort(first)
@@ -165,16 +214,28 @@ def _neighbors(X, k, metric, precomputed, key, deterministic, threads, args, bar
     if knn_idx is not None:
         return (*_check_precomputed_knn(knn_idx, knn_dist, X.shape[0], k), ExactIndex(X))
     approximate = args["force_approximation_algorithm"] or X.shape[0] > EXACT_MAX_SAMPLES
-    return nearest_neighbors(X, k, metric, approximate=approximate, seed=key, deterministic=deterministic,
-                             n_jobs=threads, low_memory=args["low_memory"], angular=args["angular_rp_forest"],
-                             verbose=args["verbose"], progress=bar)
+    return nearest_neighbors(
+        X,
+        k,
+        metric,
+        approximate=approximate,
+        seed=key,
+        deterministic=deterministic,
+        n_jobs=threads,
+        low_memory=args["low_memory"],
+        angular=args["angular_rp_forest"],
+        verbose=args["verbose"],
+        progress=bar,
+    )
 
 
 def _check_precomputed_knn(knn_idx, knn_dist, n, k):
     knn_idx, knn_dist = np.asarray(knn_idx), np.asarray(knn_dist)
     if knn_idx.shape != knn_dist.shape or knn_idx.ndim != 2 or knn_idx.shape[0] != n or knn_idx.shape[1] < k:
-        raise ValueError(f"precomputed_knn arrays must both have shape (n_samples, >= n_neighbors) = ({n}, >= {k}); "
-                         f"got {knn_idx.shape} and {knn_dist.shape}.")
+        raise ValueError(
+            f"precomputed_knn arrays must both have shape (n_samples, >= n_neighbors) = ({n}, >= {k}); "
+            f"got {knn_idx.shape} and {knn_dist.shape}."
+        )
     return knn_idx[:, :k].astype(np.int32), knn_dist[:, :k].astype(np.float32)
 
 
@@ -213,10 +274,31 @@ def _supervise(graph, y, args, k, key, threads):
     return fuzzy.reset_local_connectivity(fuzzy.general_intersection(graph, target_graph, args["target_weight"]))
 
 
-def embed_graph(graph, *, n_components=2, init="spectral", n_epochs=None, random_state=None, min_dist=0.1,
-                spread=1.0, a=None, b=None, learning_rate=1.0, repulsion_strength=1.0, negative_sample_rate=5,
-                negative_sampling="umap", output_metric="euclidean", output_metric_kwds=None, terms=(),
-                output_dens=False, loss_report=None, callbacks=None, n_jobs=-1, verbose=False, tqdm_kwds=None):
+def embed_graph(
+    graph,
+    *,
+    n_components=2,
+    init="spectral",
+    n_epochs=None,
+    random_state=None,
+    min_dist=0.1,
+    spread=1.0,
+    a=None,
+    b=None,
+    learning_rate=1.0,
+    repulsion_strength=1.0,
+    negative_sample_rate=5,
+    negative_sampling="umap",
+    output_metric="euclidean",
+    output_metric_kwds=None,
+    terms=(),
+    output_dens=False,
+    loss_report=None,
+    callbacks=None,
+    n_jobs=-1,
+    verbose=False,
+    tqdm_kwds=None,
+):
     """A layout of ``graph`` (a ``model.Graph``): the initial layout, then ``n_epochs`` of SGD on UMAP's
     cross-entropy (002 Alg. 1, lines 6-14) plus ``terms`` (``umapx.layout.terms``, e.g. DensMAP's
     ``DensityTerm``). Returns a ``model.Layout``.
@@ -237,44 +319,81 @@ def embed_graph(graph, *, n_components=2, init="spectral", n_epochs=None, random
         check_params("embed_graph", block, LAYOUT_CONSTRAINTS)
         if block["min_dist"] > block["spread"]:
             raise ValueError(f"min_dist ({block['min_dist']}) must not exceed spread ({block['spread']}).")
-    if len(graphs) > 1 and (output_dens or loss_report is not None or callbacks):
-        raise ValueError("output_dens, loss_report and callbacks apply to a single graph; got a list of graphs.")
-    _check_output_options(args)
+    if len(graphs) > 1 and (output_dens or loss_report is not None or callbacks or negative_sampling != "umap"):
+        raise ValueError(
+            "output_dens, loss_report, callbacks and negative_sampling other than 'umap' apply to a "
+            "single graph; got a list of graphs."
+        )
+    check_layout_options(args)
     with logging_to_stderr(verbose), thread_limit(n_jobs) as threads:
         rng = as_generator(random_state)
         key = seed_key(rng)
         out_metric = resolve_output_metric(output_metric, output_metric_kwds, n_components)
         curves = [_curve(*(per_block[p][i] for p in ("a", "b", "spread", "min_dist"))) for i in range(len(graphs))]
         n_epochs = n_epochs if n_epochs is not None else default_n_epochs(max(g.n_vertices for g in graphs))
-        radii = _data_radii(graphs[0], n_epochs) if output_dens or any(isinstance(t, DensityTerm) for t in terms) \
-            else None
+        radii = (
+            _data_radii(graphs[0], n_epochs) if output_dens or any(isinstance(t, DensityTerm) for t in terms) else None
+        )
         terms = [t.prepare(graphs[0], n_epochs) for t in terms]
         with stage("initialisation"):
-            head = np.concatenate([initialise(check_init(per_block["init"][i], g.n_vertices, n_components), g.graph,
-                                              g.data, n_components, rng) for i, g in enumerate(graphs)])
+            head = np.concatenate(
+                [
+                    initialise(
+                        check_init(per_block["init"][i], g.n_vertices, n_components), g.graph, g.data, n_components, rng
+                    )
+                    for i, g in enumerate(graphs)
+                ]
+            )
         monitor = _monitor(args, graphs[0].graph, n_epochs, *curves[0])
-        with stage(f"optimisation ({n_epochs} epochs, {threads} threads)"), \
-                progress(verbose, tqdm_kwds, n_epochs, "epochs", "layout") as bar:
-            head = optimize_layout(head, [g.graph for g in graphs], n_epochs, a=[c[0] for c in curves],
-                                   b=[c[1] for c in curves], key=key, output_metric=out_metric,
-                                   gamma=repulsion_strength, learning_rate=learning_rate,
-                                   negative_sample_rate=negative_sample_rate, negative_sampling=negative_sampling,
-                                   terms=terms, monitor=monitor, progress=bar)
+        with (
+            stage(f"optimisation ({n_epochs} epochs, {threads} threads)"),
+            progress(verbose, tqdm_kwds, n_epochs, "epochs", "layout") as bar,
+        ):
+            head = optimize_layout(
+                head,
+                [g.graph for g in graphs],
+                n_epochs,
+                a=[c[0] for c in curves],
+                b=[c[1] for c in curves],
+                key=key,
+                output_metric=out_metric,
+                gamma=repulsion_strength,
+                learning_rate=learning_rate,
+                negative_sample_rate=negative_sample_rate,
+                negative_sampling=negative_sampling,
+                terms=terms,
+                monitor=monitor,
+                progress=bar,
+            )
         layouts = []
-        for g, (a_, b_), block in zip(graphs, curves, np.split(head, np.cumsum([g.n_vertices for g in graphs])[:-1])):
+        blocks = np.split(head, np.cumsum([g.n_vertices for g in graphs])[:-1])
+        for g, (a_, b_), block in zip(graphs, curves, blocks, strict=True):
             _warn_isolated(g.graph)
             rad_orig, rad_emb, rad_mean, rad_std = None, None, None, None
             if radii is not None:
                 rad_orig, (rad_mean, rad_std) = radii, radius_stats(radii)
             if output_dens and radii is not None:
                 with stage("embedding radii"):
-                    rad_emb = _embedding_radii(block, min(g.n_neighbors, g.n_vertices - 1), key,
-                                               random_state is not None, threads)
-            layouts.append(Layout(
-                embedding=g.per_row(block), a=a_, b=b_, output_metric=out_metric, n_epochs=n_epochs,
-                rad_orig=g.per_row(rad_orig), rad_emb=g.per_row(rad_emb), rad_mean=rad_mean, rad_std=rad_std,
-                loss_history=None if monitor is None else monitor.loss_history(),
-                n_epochs_run=n_epochs if monitor is None or monitor.stopped_epoch is None else monitor.stopped_epoch))
+                    rad_emb = _embedding_radii(
+                        block, min(g.n_neighbors, g.n_vertices - 1), key, random_state is not None, threads
+                    )
+            layouts.append(
+                Layout(
+                    embedding=g.per_row(block),
+                    a=a_,
+                    b=b_,
+                    output_metric=out_metric,
+                    n_epochs=n_epochs,
+                    rad_orig=g.per_row(rad_orig),
+                    rad_emb=g.per_row(rad_emb),
+                    rad_mean=rad_mean,
+                    rad_std=rad_std,
+                    loss_history=None if monitor is None else monitor.loss_history(),
+                    n_epochs_run=n_epochs
+                    if monitor is None or monitor.stopped_epoch is None
+                    else monitor.stopped_epoch,
+                )
+            )
     return layouts if isinstance(graph, (list, tuple)) else layouts[0]
 
 
@@ -285,11 +404,13 @@ def _per_block(value, n):
     return [value] * n
 
 
-def _check_output_options(args):
+def check_layout_options(args):
     euclidean = ALIASES.get(args["output_metric"], args["output_metric"]) == "euclidean"
     if (args["output_dens"] or any(isinstance(t, DensityTerm) for t in args["terms"])) and not euclidean:
-        raise ValueError(f"densmap and output_dens need output_metric='euclidean' (the local radii are "
-                         f"euclidean); got output_metric={args['output_metric']!r}.")
+        raise ValueError(
+            f"densmap and output_dens need output_metric='euclidean' (the local radii are "
+            f"euclidean); got output_metric={args['output_metric']!r}."
+        )
     if (args["loss_report"] is not None or args["callbacks"]) and not euclidean:
         raise ValueError(f"loss_report and callbacks need output_metric='euclidean'; got {args['output_metric']!r}.")
     if args["callbacks"] and not all(callable(cb) for cb in args["callbacks"]):
@@ -311,16 +432,28 @@ def _monitor(args, graph, n_epochs, a, b):
 
     report = args["loss_report"]
     every = max(1, n_epochs // LOSS_REPORT_RECORDS) if report is True else 1 if report == "epoch" else report
-    return LossMonitor(graph, n_epochs, a=a, b=b, negative_sample_rate=args["negative_sample_rate"],
-                       gamma=args["repulsion_strength"], corrected=args["negative_sampling"] == "corrected",
-                       every=every, callbacks=args["callbacks"] or (), log=log)
+    return LossMonitor(
+        graph,
+        n_epochs,
+        a=a,
+        b=b,
+        negative_sample_rate=args["negative_sample_rate"],
+        gamma=args["repulsion_strength"],
+        corrected=args["negative_sampling"] == "corrected",
+        every=every,
+        callbacks=args["callbacks"] or (),
+        log=log,
+    )
 
 
 def _warn_isolated(graph):
     isolated = np.nonzero(np.diff(graph.indptr) == 0)[0]
     if isolated.size:
-        warnings.warn(f"{isolated.size} point(s) have no edges in the fuzzy graph (first: {isolated[:5].tolist()}), "
-                      "e.g. because of disconnection_distance; they keep their initial position.", stacklevel=3)
+        warnings.warn(
+            f"{isolated.size} point(s) have no edges in the fuzzy graph (first: {isolated[:5].tolist()}), "
+            "e.g. because of disconnection_distance; they keep their initial position.",
+            stacklevel=3,
+        )
 
 
 def _embedding_radii(layout, k, key, deterministic, threads):
@@ -330,26 +463,58 @@ def _embedding_radii(layout, k, key, deterministic, threads):
     from .neighbors import EXACT_MAX_SAMPLES, nearest_neighbors
 
     euclidean = resolve_metric("euclidean", None, layout.shape[1])
-    idx, dist, _ = nearest_neighbors(layout, k, euclidean, approximate=layout.shape[0] > EXACT_MAX_SAMPLES, seed=key,
-                                     deterministic=deterministic, n_jobs=threads)
+    idx, dist, _ = nearest_neighbors(
+        layout,
+        k,
+        euclidean,
+        approximate=layout.shape[0] > EXACT_MAX_SAMPLES,
+        seed=key,
+        deterministic=deterministic,
+        n_jobs=threads,
+    )
     emb_graph, _, _ = fuzzy.fuzzy_simplicial_set(idx, dist)
     return log_radii(emb_graph, fuzzy.knn_distance_graph(idx, dist), power=1)
 
 
 # ---------------------------------------------------------------------------------------- new points
+def check_new_points(graph, X, what):
+    """New points ``X`` as the training data's kind (dense or CSR), with its width; for precomputed
+    distances, a row of distances to every training point. ``what`` names the call in errors."""
+    if graph.index is None:
+        raise ValueError(
+            f"{what} is not available for a model made by combining models (+, *, -): it has no single input space."
+        )
+    X = check_array(X, min_samples=1)
+    if graph.metric.name == "precomputed":
+        if X.shape[1] != graph.index.n:
+            raise ValueError(
+                f"with metric='precomputed', {what} needs the distances from each new point to "
+                f"the {graph.index.n} training points, shape (n_new, {graph.index.n}); got {X.shape}."
+            )
+        check_distances(X)
+        return X
+    if X.shape[1] != graph.n_features:
+        raise ValueError(f"X has {X.shape[1]} features, but this model was fitted on {graph.n_features}.")
+    if sp.issparse(X) != sp.issparse(graph.data):
+        X = sp.csr_matrix(X) if sp.issparse(graph.data) else X.toarray()
+    return X
+
+
 def memberships(graph, X, *, seed, n_jobs, breadth=1.0):
     """Fuzzy memberships (CSR, n_new x n_vertices) of new points to their ``n_neighbors`` nearest
     training points (local connectivity lowered by one, as in umap-learn), a key per point from its
     own neighbours, and the neighbours themselves."""
     idx, dist = graph.index.query(X, graph.n_neighbors, graph.metric, seed=seed, n_jobs=n_jobs, breadth=breadth)
     idx, dist = disconnect(idx, dist, graph.disconnection_distance)
-    mu = fuzzy.new_point_memberships(idx, dist, graph.index.n, local_connectivity=graph.local_connectivity,
-                                     mean_all=graph.knn_mean)
+    mu = fuzzy.new_point_memberships(
+        idx, dist, graph.index.n, local_connectivity=graph.local_connectivity, mean_all=graph.knn_mean
+    )
     return mu, hash_rows(np.column_stack([idx, dist.view(np.int32)])), idx, dist
 
 
-def place(graph, layout, mu, keys, *, seed, learning_rate=1.0, repulsion_strength=1.0, negative_sample_rate=5,
-          density=None):
+def place(
+    graph, layout, mu, keys, *, seed, learning_rate=1.0, repulsion_strength=1.0, negative_sample_rate=5, density=None
+):
     """Start each new point at the membership-weighted mean of its neighbours' embedding, then
     optimise the new points against the fixed training embedding for a third of the fit's epochs at
     a quarter of its learning rate; ``density`` (a prepared ``DensityTerm``) adds DensMAP's term."""
@@ -359,12 +524,26 @@ def place(graph, layout, mu, keys, *, seed, learning_rate=1.0, repulsion_strengt
     head = np.ascontiguousarray((mu @ tail) / np.where(empty, 1.0, weight)[:, None], dtype=np.float32)
     if empty.any():
         head[empty] = np.nan
-        warnings.warn(f"{empty.sum()} new point(s) have no training neighbour within disconnection_distance "
-                      f"(first: {np.nonzero(empty)[0][:5].tolist()}); their embedding is NaN.", stacklevel=3)
-    return optimize_layout(head, mu, layout.n_epochs // 3, a=layout.a, b=layout.b, key=seed_key(seed),
-                           output_metric=layout.output_metric, tail=tail, row_keys=keys, gamma=repulsion_strength,
-                           learning_rate=learning_rate / 4.0, negative_sample_rate=negative_sample_rate,
-                           terms=() if density is None else (density,))
+        warnings.warn(
+            f"{empty.sum()} new point(s) have no training neighbour within disconnection_distance "
+            f"(first: {np.nonzero(empty)[0][:5].tolist()}); their embedding is NaN.",
+            stacklevel=3,
+        )
+    return optimize_layout(
+        head,
+        mu,
+        layout.n_epochs // 3,
+        a=layout.a,
+        b=layout.b,
+        key=seed_key(seed),
+        output_metric=layout.output_metric,
+        tail=tail,
+        row_keys=keys,
+        gamma=repulsion_strength,
+        learning_rate=learning_rate / 4.0,
+        negative_sample_rate=negative_sample_rate,
+        terms=() if density is None else (density,),
+    )
 
 
 def new_point_radii(graph, idx, dist, power=2):
@@ -372,8 +551,8 @@ def new_point_radii(graph, idx, dist, power=2):
     memberships a fit gives a point: itself first, then its n_neighbors - 1 nearest; ``power``
     as in ``log_radii`` (1 for ``rad_emb``)."""
     m, k = idx.shape
-    rows = np.concatenate([np.arange(m)[:, None] + graph.index.n, idx[:, :k - 1]], axis=1)
-    dists = np.concatenate([np.zeros((m, 1), dtype=np.float32), dist[:, :k - 1]], axis=1)
+    rows = np.concatenate([np.arange(m)[:, None] + graph.index.n, idx[:, : k - 1]], axis=1)
+    dists = np.concatenate([np.zeros((m, 1), dtype=np.float32), dist[:, : k - 1]], axis=1)
     sigma, rho = fuzzy.smooth_knn_dist(dists, k, graph.local_connectivity, graph.knn_mean)
     mu = fuzzy.membership_strengths(rows, dists, sigma, rho, False)
     mu[:, 0] = 0.0
@@ -388,8 +567,9 @@ def new_point_density(graph, layout, rad_orig, lam, frac, var_shift):
     pruned = prune(graph.graph, layout.n_epochs)
     tail = graph.per_vertex(layout.embedding).astype(np.float64)
     r, phi_sum = np.zeros(tail.shape[0]), np.zeros(tail.shape[0])
-    embedding_log_radii(tail, tail, pruned.indptr.astype(np.int64), pruned.indices.astype(np.int64), layout.a,
-                        layout.b, r, phi_sum)
+    embedding_log_radii(
+        tail, tail, pruned.indptr.astype(np.int64), pruned.indices.astype(np.int64), layout.a, layout.b, r, phi_sum
+    )
     R = standardise(graph.per_vertex(layout.rad_orig), layout.rad_mean, layout.rad_std)
     keep = np.isfinite(R)
     scale = float(pruned.data.sum() / pruned.data.max()) / keep.sum()
@@ -404,13 +584,20 @@ def inverse(graph, layout, Y, *, n_jobs=1):
     from .neighbors import ExactIndex
 
     if graph.data is None or graph.metric.name == "precomputed":
-        raise ValueError("inverse_transform needs the training points as feature vectors; this model was "
-                         + ("fitted on a precomputed distance matrix." if graph.metric.name == "precomputed"
-                            else "made by combining models (+, *, -)."))
+        raise ValueError(
+            "inverse_transform needs the training points as feature vectors; this model was "
+            + (
+                "fitted on a precomputed distance matrix."
+                if graph.metric.name == "precomputed"
+                else "made by combining models (+, *, -)."
+            )
+        )
     out = layout.output_metric
     if out.name not in METRICS:
-        raise ValueError(f"inverse_transform does not support output_metric={out.name!r}; "
-                         f"supported: {', '.join(m for m in OUTPUT_METRICS if m in METRICS)}.")
+        raise ValueError(
+            f"inverse_transform does not support output_metric={out.name!r}; "
+            f"supported: {', '.join(m for m in OUTPUT_METRICS if m in METRICS)}."
+        )
     tail = graph.per_vertex(layout.embedding)
     metric = resolve_metric(out.name, out.kwds, tail.shape[1])
     k = min(graph.n_neighbors, tail.shape[0])
@@ -422,8 +609,9 @@ def inverse(graph, layout, Y, *, n_jobs=1):
     return sp.csr_matrix(X, dtype=np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32)
 
 
-def grow(graph, layout, X, *, key, deterministic, n_jobs, learning_rate=1.0, repulsion_strength=1.0,
-         negative_sample_rate=5):
+def grow(
+    graph, layout, X, *, key, deterministic, n_jobs, learning_rate=1.0, repulsion_strength=1.0, negative_sample_rate=5
+):
     """``(graph, layout)`` with the rows of ``X`` added, without refitting: progressive UMAP (002 Alg. 3).
 
     The new points' neighbours are searched among all points; an existing point whose kNN list
@@ -448,19 +636,42 @@ def grow(graph, layout, X, *, key, deterministic, n_jobs, learning_rate=1.0, rep
     with stage("fuzzy simplicial set"):
         idx, dist = disconnect(knn_idx, knn_dist, graph.disconnection_distance)
         fuzzy_set, sigmas, rhos = fuzzy.fuzzy_simplicial_set(
-            idx, dist, set_op_mix_ratio=graph.set_op_mix_ratio, local_connectivity=graph.local_connectivity,
-            known=(graph.sigmas, graph.rhos, changed))
+            idx,
+            dist,
+            set_op_mix_ratio=graph.set_op_mix_ratio,
+            local_connectivity=graph.local_connectivity,
+            known=(graph.sigmas, graph.rhos, changed),
+        )
     rng = np.random.default_rng(key)
     noise = rng.normal(scale=0.01 * layout.embedding.std(axis=0), size=(m, layout.embedding.shape[1]))
     head = np.concatenate([layout.embedding, layout.embedding[to_old[0][:, 0]] + noise]).astype(np.float32)
     heads = np.concatenate([np.nonzero(changed)[0], new_rows])
     with stage(f"optimisation of {len(heads)} new and updated points"):
-        head[heads] = optimize_layout(head[heads], fuzzy_set[heads], layout.n_epochs // 6, a=layout.a, b=layout.b,
-                                      key=key, output_metric=layout.output_metric, tail=head, rows=heads,
-                                      gamma=repulsion_strength, learning_rate=learning_rate / 4.0,
-                                      negative_sample_rate=negative_sample_rate)
-    grown = Graph(**{**vars(graph), "graph": fuzzy_set, "knn_indices": knn_idx, "knn_dists": knn_dist,
-                     "sigmas": sigmas, "rhos": rhos, "knn_mean": float(fuzzy.mean_distance(dist)),
-                     "graph_dists": fuzzy.knn_distance_graph(idx, dist)})
+        head[heads] = optimize_layout(
+            head[heads],
+            fuzzy_set[heads],
+            layout.n_epochs // 6,
+            a=layout.a,
+            b=layout.b,
+            key=key,
+            output_metric=layout.output_metric,
+            tail=head,
+            rows=heads,
+            gamma=repulsion_strength,
+            learning_rate=learning_rate / 4.0,
+            negative_sample_rate=negative_sample_rate,
+        )
+    grown = Graph(
+        **{
+            **vars(graph),
+            "graph": fuzzy_set,
+            "knn_indices": knn_idx,
+            "knn_dists": knn_dist,
+            "sigmas": sigmas,
+            "rhos": rhos,
+            "knn_mean": float(fuzzy.mean_distance(dist)),
+            "graph_dists": fuzzy.knn_distance_graph(idx, dist),
+        }
+    )
     graph.index.add(X, metric, n_jobs=n_jobs, deterministic=deterministic)
     return grown, Layout(**{**vars(layout), "embedding": head})

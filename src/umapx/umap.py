@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import graph as fuzzy
 from ._random import hash_rows, seed_key
@@ -16,8 +15,18 @@ from ._validation import Interval, Options, ParamsMixin, check_array, check_para
 from .layout.terms import DensityTerm
 from .model import Graph, estimator
 from .pipeline import (
-    GRAPH_CONSTRAINTS, LAYOUT_CONSTRAINTS, _check_output_options, build_graph, check_distances, embed_graph, grow,
-    inverse, memberships, new_point_density, new_point_radii, place,
+    GRAPH_CONSTRAINTS,
+    LAYOUT_CONSTRAINTS,
+    build_graph,
+    check_layout_options,
+    check_new_points,
+    embed_graph,
+    grow,
+    inverse,
+    memberships,
+    new_point_density,
+    new_point_radii,
+    place,
 )
 
 
@@ -75,23 +84,58 @@ class UMAP(ParamsMixin):
         "dens_var_shift": [Interval(0, np.inf)],
     }
 
-    def __init__(self, n_neighbors=15, n_components=2, metric="euclidean", metric_kwds=None,
-                 output_metric="euclidean", output_metric_kwds=None, n_epochs=None, learning_rate=1.0,
-                 init="spectral", min_dist=0.1, spread=1.0, low_memory=True, n_jobs=-1, set_op_mix_ratio=1.0,
-                 local_connectivity=1.0, repulsion_strength=1.0, negative_sample_rate=5,
-                 transform_queue_size=4.0, a=None, b=None, random_state=None, angular_rp_forest=False,
-                 target_n_neighbors=-1, target_metric="categorical", target_metric_kwds=None, target_weight=0.5,
-                 transform_seed=42, transform_mode="embedding", force_approximation_algorithm=False,
-                 verbose=False, tqdm_kwds=None, unique=False, densmap=False, dens_lambda=2.0, dens_frac=0.3,
-                 dens_var_shift=0.1, output_dens=False, disconnection_distance=None,
-                 precomputed_knn=(None, None, None), loss_report=None, callbacks=None, negative_sampling="umap"):
+    def __init__(
+        self,
+        n_neighbors=15,
+        n_components=2,
+        metric="euclidean",
+        metric_kwds=None,
+        output_metric="euclidean",
+        output_metric_kwds=None,
+        n_epochs=None,
+        learning_rate=1.0,
+        init="spectral",
+        min_dist=0.1,
+        spread=1.0,
+        low_memory=True,
+        n_jobs=-1,
+        set_op_mix_ratio=1.0,
+        local_connectivity=1.0,
+        repulsion_strength=1.0,
+        negative_sample_rate=5,
+        transform_queue_size=4.0,
+        a=None,
+        b=None,
+        random_state=None,
+        angular_rp_forest=False,
+        target_n_neighbors=-1,
+        target_metric="categorical",
+        target_metric_kwds=None,
+        target_weight=0.5,
+        transform_seed=42,
+        transform_mode="embedding",
+        force_approximation_algorithm=False,
+        verbose=False,
+        tqdm_kwds=None,
+        unique=False,
+        densmap=False,
+        dens_lambda=2.0,
+        dens_frac=0.3,
+        dens_var_shift=0.1,
+        output_dens=False,
+        disconnection_distance=None,
+        precomputed_knn=(None, None, None),
+        loss_report=None,
+        callbacks=None,
+        negative_sampling="umap",
+    ):
         params = dict(locals())
         del params["self"]
         vars(self).update(params)
 
     def _check_params(self):
         check_params(type(self).__name__, self.get_params(), self._parameter_constraints)
-        _check_output_options({**self._layout_params(), "terms": self._terms()})
+        check_layout_options({**self._layout_params(), "terms": self._terms()})
 
     def _graph_params(self):
         return {name: value for name, value in self.get_params().items() if name in GRAPH_CONSTRAINTS}
@@ -160,16 +204,28 @@ class UMAP(ParamsMixin):
         X = self._check_new_data(X, "transform")
         graph, layout = self.graph_model_, self.layout_
         with thread_limit(self.n_jobs) as threads:
-            mu, keys, idx, dist = memberships(graph, X, seed=self.transform_seed, n_jobs=threads,
-                                              breadth=self.transform_queue_size / 4.0)
+            mu, keys, idx, dist = memberships(
+                graph, X, seed=self.transform_seed, n_jobs=threads, breadth=self.transform_queue_size / 4.0
+            )
             if self.transform_mode == "graph":
                 return mu
             rad_orig = new_point_radii(graph, idx, dist) if self.densmap or self.output_dens else None
-            density = None if not self.densmap else new_point_density(graph, layout, rad_orig, self.dens_lambda,
-                                                                       self.dens_frac, self.dens_var_shift)
-            embedding = place(graph, layout, mu, keys, seed=self.transform_seed, learning_rate=self.learning_rate,
-                              repulsion_strength=self.repulsion_strength,
-                              negative_sample_rate=self.negative_sample_rate, density=density)
+            density = (
+                None
+                if not self.densmap
+                else new_point_density(graph, layout, rad_orig, self.dens_lambda, self.dens_frac, self.dens_var_shift)
+            )
+            embedding = place(
+                graph,
+                layout,
+                mu,
+                keys,
+                seed=self.transform_seed,
+                learning_rate=self.learning_rate,
+                repulsion_strength=self.repulsion_strength,
+                negative_sample_rate=self.negative_sample_rate,
+                density=density,
+            )
             if not self.output_dens:
                 return embedding
             euclidean = resolve_metric("euclidean", None, self.n_components)
@@ -194,37 +250,35 @@ class UMAP(ParamsMixin):
         see ``pipeline.grow``). A failed update leaves the model as it was."""
         X = self._check_new_data(X, "update")
         graph = self.graph_model_
-        if (graph.metric.name == "precomputed" or graph.supervised or graph.unique_inverse is not None
-                or self.densmap or self.output_dens):
-            raise ValueError("update needs a model fitted without labels, on feature vectors (not "
-                             "metric='precomputed'), with unique=False and without densmap or output_dens.")
+        if (
+            graph.metric.name == "precomputed"
+            or graph.supervised
+            or graph.unique_inverse is not None
+            or self.densmap
+            or self.output_dens
+        ):
+            raise ValueError(
+                "update needs a model fitted without labels, on feature vectors (not "
+                "metric='precomputed'), with unique=False and without densmap or output_dens."
+            )
         key = int(hash_rows(np.array([[seed_key(self.random_state), graph.n_vertices]]))[0])
         with logging_to_stderr(self.verbose), thread_limit(self.n_jobs) as threads:
             self.graph_model_, self.layout_ = grow(
-                graph, self.layout_, X, key=key, deterministic=self.random_state is not None, n_jobs=threads,
-                learning_rate=self.learning_rate, repulsion_strength=self.repulsion_strength,
-                negative_sample_rate=self.negative_sample_rate)
+                graph,
+                self.layout_,
+                X,
+                key=key,
+                deterministic=self.random_state is not None,
+                n_jobs=threads,
+                learning_rate=self.learning_rate,
+                repulsion_strength=self.repulsion_strength,
+                negative_sample_rate=self.negative_sample_rate,
+            )
         return self
 
     def _check_new_data(self, X, what):
-        """New points as the training data's kind (dense or CSR), with the training data's width."""
         self._check_fitted(what)
-        graph = self.graph_model_
-        if graph.index is None:
-            raise ValueError(f"{what} is not available for a model made by combining models (+, *, -): "
-                             "it has no single input space.")
-        X = check_array(X, min_samples=1)
-        if graph.metric.name == "precomputed":
-            if X.shape[1] != graph.index.n:
-                raise ValueError(f"with metric='precomputed', {what} needs the distances from each new point to "
-                                 f"the {graph.index.n} training points, shape (n_new, {graph.index.n}); got {X.shape}.")
-            check_distances(X)
-            return X
-        if X.shape[1] != graph.n_features:
-            raise ValueError(f"X has {X.shape[1]} features, but this model was fitted on {graph.n_features}.")
-        if sp.issparse(X) != sp.issparse(graph.data):
-            X = sp.csr_matrix(X) if sp.issparse(graph.data) else X.toarray()
-        return X
+        return check_new_points(self.graph_model_, X, what)
 
     # ------------------------------------------------------------------ composition
     def __add__(self, other):
@@ -247,11 +301,14 @@ class UMAP(ParamsMixin):
         self._check_fitted(f"the {op} of models")
         other._check_fitted(f"the {op} of models")
         if self.graph_.shape != other.graph_.shape:
-            raise ValueError(f"models can be combined only when fitted on the same samples; got "
-                             f"{self.graph_.shape[0]} and {other.graph_.shape[0]} samples.")
+            raise ValueError(
+                f"models can be combined only when fitted on the same samples; got "
+                f"{self.graph_.shape[0]} and {other.graph_.shape[0]} samples."
+            )
         mine = self.graph_model_
-        graph = Graph(graph=fuzzy.combine(self.graph_, other.graph_, op), metric=mine.metric,
-                      n_neighbors=mine.n_neighbors)
+        graph = Graph(
+            graph=fuzzy.combine(self.graph_, other.graph_, op), metric=mine.metric, n_neighbors=mine.n_neighbors
+        )
         result = type(self)(**self.get_params())
         init = "random" if isinstance(self.init, str) and self.init == "random" else "spectral"
         layout = embed_graph(graph, **{**result._layout_params(), "init": init, "terms": [], "output_dens": False})
@@ -275,8 +332,9 @@ class UMAP(ParamsMixin):
 
 def _with_defaults(signature, **defaults):
     """``signature`` with new defaults for the named parameters."""
-    return signature.replace(parameters=[p.replace(default=defaults.get(p.name, p.default))
-                                         for p in signature.parameters.values()])
+    return signature.replace(
+        parameters=[p.replace(default=defaults.get(p.name, p.default)) for p in signature.parameters.values()]
+    )
 
 
 _DENSMAP_SIGNATURE = _with_defaults(inspect.signature(UMAP.__init__), densmap=True)

@@ -9,6 +9,7 @@ small random data along the paths whose kernels a fit, ``transform``, ``inverse_
 ``update``, DensMAP, loss reports, sparse input and the supervised graph use; the kernels are
 chosen by metric code, not compiled per metric, so one pass covers every metric.
 """
+
 from __future__ import annotations
 
 import time

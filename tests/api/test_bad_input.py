@@ -1,4 +1,5 @@
 """Every bad input gets an exception that names the problem; inputs are never modified."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -14,32 +15,38 @@ def X():
 FAST = dict(n_epochs=5, random_state=0)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 4.0]]), "NaN or infinity"),
-    (np.array([[0.0, np.inf], [1.0, 2.0], [3.0, 4.0]]), "NaN or infinity"),
-    (np.empty((0, 3)), "empty"),
-    (np.arange(10.0), "2-D"),
-    (np.ones((1, 4)), "at least 2 are needed"),
-    (np.array([["a", "b"], ["c", "d"]]), "numeric"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 4.0]]), "NaN or infinity"),
+        (np.array([[0.0, np.inf], [1.0, 2.0], [3.0, 4.0]]), "NaN or infinity"),
+        (np.empty((0, 3)), "empty"),
+        (np.arange(10.0), "2-D"),
+        (np.ones((1, 4)), "at least 2 are needed"),
+        (np.array([["a", "b"], ["c", "d"]]), "numeric"),
+    ],
+)
 def test_bad_X(bad, match):
     with pytest.raises(ValueError, match=match):
         UMAP(**FAST).fit(bad)
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(n_neighbors=1), "'n_neighbors' parameter of UMAP must be"),
-    (dict(min_dist=2.0, spread=1.0), r"min_dist \(2.0\) must not exceed spread"),
-    (dict(negative_sample_rate=-1), "'negative_sample_rate'"),
-    (dict(set_op_mix_ratio=1.5), r"'set_op_mix_ratio' parameter of UMAP must be a number in \[0, 1\]"),
-    (dict(n_components=0), "'n_components'"),
-    (dict(n_epochs=-3), "'n_epochs'"),
-    (dict(learning_rate=0.0), "'learning_rate'"),
-    (dict(learning_rate=-1.0), "'learning_rate'"),
-    (dict(init="magic"), "'init' parameter of UMAP must be one of 'spectral', 'pca', 'random' or an array"),
-    (dict(transform_mode="both"), "'transform_mode'"),
-    (dict(target_weight=2.0), "'target_weight'"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(n_neighbors=1), "'n_neighbors' parameter of UMAP must be"),
+        (dict(min_dist=2.0, spread=1.0), r"min_dist \(2.0\) must not exceed spread"),
+        (dict(negative_sample_rate=-1), "'negative_sample_rate'"),
+        (dict(set_op_mix_ratio=1.5), r"'set_op_mix_ratio' parameter of UMAP must be a number in \[0, 1\]"),
+        (dict(n_components=0), "'n_components'"),
+        (dict(n_epochs=-3), "'n_epochs'"),
+        (dict(learning_rate=0.0), "'learning_rate'"),
+        (dict(learning_rate=-1.0), "'learning_rate'"),
+        (dict(init="magic"), "'init' parameter of UMAP must be one of 'spectral', 'pca', 'random' or an array"),
+        (dict(transform_mode="both"), "'transform_mode'"),
+        (dict(target_weight=2.0), "'target_weight'"),
+    ],
+)
 def test_bad_params(X, params, match):
     with pytest.raises(ValueError, match=match):
         UMAP(**{**FAST, **params}).fit(X)
@@ -84,13 +91,16 @@ def test_y_of_wrong_length(X):
         UMAP(**FAST).fit(X, np.zeros(59))
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(dens_lambda=-0.5), r"'dens_lambda' parameter of UMAP must be a number in \[0, inf\]; got -0.5"),
-    (dict(dens_frac=1.5), r"'dens_frac' parameter of UMAP must be a number in \[0, 1\]; got 1.5"),
-    (dict(dens_frac=-0.1), r"'dens_frac' parameter of UMAP must be a number in \[0, 1\]"),
-    (dict(dens_var_shift=-1.0), r"'dens_var_shift' parameter of UMAP must be a number in \[0, inf\]"),
-    (dict(output_metric="manhattan"), r"densmap and output_dens need output_metric='euclidean'.*'manhattan'"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(dens_lambda=-0.5), r"'dens_lambda' parameter of UMAP must be a number in \[0, inf\]; got -0.5"),
+        (dict(dens_frac=1.5), r"'dens_frac' parameter of UMAP must be a number in \[0, 1\]; got 1.5"),
+        (dict(dens_frac=-0.1), r"'dens_frac' parameter of UMAP must be a number in \[0, 1\]"),
+        (dict(dens_var_shift=-1.0), r"'dens_var_shift' parameter of UMAP must be a number in \[0, inf\]"),
+        (dict(output_metric="manhattan"), r"densmap and output_dens need output_metric='euclidean'.*'manhattan'"),
+    ],
+)
 def test_bad_densmap_params(X, params, match):
     with pytest.raises(ValueError, match=match):
         UMAP(densmap=True, **{**FAST, **params}).fit(X)
@@ -115,7 +125,9 @@ def test_precomputed_knn_of_wrong_shape(X):
 
 
 def test_too_many_neighbors_warns_and_clamps(X):
-    with pytest.warns(UserWarning, match=r"n_neighbors \(100\) is not smaller than the number of samples \(60\); using 59"):
+    with pytest.warns(
+        UserWarning, match=r"n_neighbors \(100\) is not smaller than the number of samples \(60\); using 59"
+    ):
         model = UMAP(n_neighbors=100, **FAST).fit(X)
     assert model.graph_model_.knn_indices.shape == (60, 59)
     assert model.n_neighbors == 100

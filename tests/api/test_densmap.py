@@ -1,4 +1,5 @@
 """DensMAP's surface: the DensMAP class, output_dens and the radii, and plain UMAP left as it was."""
+
 import inspect
 
 import numpy as np
@@ -19,7 +20,8 @@ def test_densmap_is_umap_with_densmap_on():
     dens_params = inspect.signature(DensMAP.__init__).parameters
     assert list(dens_params) == list(umap_params)
     assert {k: p.default for k, p in dens_params.items()} == {
-        k: (True if k == "densmap" else p.default) for k, p in umap_params.items()}
+        k: (True if k == "densmap" else p.default) for k, p in umap_params.items()
+    }
     assert DensMAP().densmap is True and DensMAP(densmap=False).densmap is False
     assert DensMAP(7).n_neighbors == 7
     assert repr(DensMAP(dens_lambda=5.0)) == "DensMAP(dens_lambda=5.0)"
@@ -48,7 +50,9 @@ def test_output_dens_returns_the_local_radii(digits):
     emb_dists = NearestNeighbors(n_neighbors=15).fit(emb).kneighbors(emb)[0][:, 1:]
     assert np.corrcoef(rad_orig, log_mean_power(data_dists, 2))[0, 1] > 0.9
     assert np.corrcoef(rad_emb, log_mean_power(emb_dists, 1))[0, 1] > 0.9
-    assert model.layout_.rad_mean == pytest.approx(rad_orig.mean()) and model.layout_.rad_std == pytest.approx(rad_orig.std())
+    assert model.layout_.rad_mean == pytest.approx(rad_orig.mean()) and model.layout_.rad_std == pytest.approx(
+        rad_orig.std()
+    )
 
 
 def test_densmap_without_output_dens(digits):
@@ -91,8 +95,9 @@ def test_point_without_edges_has_no_radius():
     rng = np.random.default_rng(4)
     X = np.vstack([rng.normal(size=(40, 2)), [[100.0, 100.0]]])
     with pytest.warns(UserWarning, match=r"1 point\(s\) have no edges"):
-        emb, rad_orig, rad_emb = DensMAP(n_neighbors=5, disconnection_distance=20.0, output_dens=True,
-                                         **FAST).fit_transform(X)
+        emb, rad_orig, rad_emb = DensMAP(
+            n_neighbors=5, disconnection_distance=20.0, output_dens=True, **FAST
+        ).fit_transform(X)
     assert np.isfinite(emb).all() and np.isfinite(rad_emb).all()
     assert np.isnan(rad_orig[40]) and np.isfinite(rad_orig[:40]).all()
 

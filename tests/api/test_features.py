@@ -1,4 +1,5 @@
 """The umap-learn surface: parameters and defaults, input kinds, metrics, supervision, attributes."""
+
 import inspect
 import logging
 
@@ -11,14 +12,45 @@ from umapx import UMAP
 from umapx.evaluation import trustworthiness
 
 UMAP_LEARN_DEFAULTS = dict(
-    n_neighbors=15, n_components=2, metric="euclidean", metric_kwds=None, output_metric="euclidean",
-    output_metric_kwds=None, n_epochs=None, learning_rate=1.0, init="spectral", min_dist=0.1, spread=1.0,
-    low_memory=True, n_jobs=-1, set_op_mix_ratio=1.0, local_connectivity=1.0, repulsion_strength=1.0,
-    negative_sample_rate=5, transform_queue_size=4.0, a=None, b=None, random_state=None,
-    angular_rp_forest=False, target_n_neighbors=-1, target_metric="categorical", target_metric_kwds=None,
-    target_weight=0.5, transform_seed=42, transform_mode="embedding", force_approximation_algorithm=False,
-    verbose=False, tqdm_kwds=None, unique=False, densmap=False, dens_lambda=2.0, dens_frac=0.3,
-    dens_var_shift=0.1, output_dens=False, disconnection_distance=None, precomputed_knn=(None, None, None),
+    n_neighbors=15,
+    n_components=2,
+    metric="euclidean",
+    metric_kwds=None,
+    output_metric="euclidean",
+    output_metric_kwds=None,
+    n_epochs=None,
+    learning_rate=1.0,
+    init="spectral",
+    min_dist=0.1,
+    spread=1.0,
+    low_memory=True,
+    n_jobs=-1,
+    set_op_mix_ratio=1.0,
+    local_connectivity=1.0,
+    repulsion_strength=1.0,
+    negative_sample_rate=5,
+    transform_queue_size=4.0,
+    a=None,
+    b=None,
+    random_state=None,
+    angular_rp_forest=False,
+    target_n_neighbors=-1,
+    target_metric="categorical",
+    target_metric_kwds=None,
+    target_weight=0.5,
+    transform_seed=42,
+    transform_mode="embedding",
+    force_approximation_algorithm=False,
+    verbose=False,
+    tqdm_kwds=None,
+    unique=False,
+    densmap=False,
+    dens_lambda=2.0,
+    dens_frac=0.3,
+    dens_var_shift=0.1,
+    output_dens=False,
+    disconnection_distance=None,
+    precomputed_knn=(None, None, None),
 )
 UMAPX_EXTRAS = dict(loss_report=None, callbacks=None, negative_sampling="umap")
 FAST = dict(n_epochs=50, random_state=0)
@@ -64,8 +96,11 @@ def _unit_rows(A):
 
 # each metric with a transform of the data under which euclidean distance ranks neighbours the same way
 METRIC_VIEWS = {
-    "manhattan": (None, None), "chebyshev": (None, None), "minkowski": ({"p": 3}, None),
-    "canberra": (None, None), "braycurtis": (None, None),
+    "manhattan": (None, None),
+    "chebyshev": (None, None),
+    "minkowski": ({"p": 3}, None),
+    "canberra": (None, None),
+    "braycurtis": (None, None),
     "seuclidean": ("V", lambda X: X / X.std(axis=0)),
     "mahalanobis": ("VI", lambda X: X @ np.linalg.cholesky(np.linalg.inv(np.cov(X.T)))),
     "cosine": (None, _unit_rows),
@@ -143,8 +178,9 @@ def test_precomputed_knn_reproduces_fit(digits):
     assert np.array_equal(first.embedding_, again.embedding_)
 
 
-@pytest.mark.parametrize("out", ["manhattan", "chebyshev", "minkowski", "cosine", "correlation", "haversine",
-                                 "hyperboloid"])
+@pytest.mark.parametrize(
+    "out", ["manhattan", "chebyshev", "minkowski", "cosine", "correlation", "haversine", "hyperboloid"]
+)
 def test_output_metrics(iris, out):
     X, _ = iris
     emb = UMAP(output_metric=out, n_components=2 if out in ("haversine", "hyperboloid") else 3, **FAST).fit_transform(X)
@@ -185,8 +221,12 @@ def test_verbose_logs_stages_and_shows_progress(iris, capsys):
     X, _ = iris
     UMAP(verbose=True, **FAST).fit(X)
     err = capsys.readouterr().err
-    for stage in ("nearest neighbours done in", "fuzzy simplicial set done in", "initialisation done in",
-                  "optimisation (50 epochs"):
+    for stage in (
+        "nearest neighbours done in",
+        "fuzzy simplicial set done in",
+        "initialisation done in",
+        "optimisation (50 epochs",
+    ):
         assert stage in err
     assert "kNN: 100%" in err and f"{len(X)}/{len(X)}" in err and "layout: 100%" in err and "50/50" in err
     assert not logging.getLogger("umapx").handlers

@@ -1,4 +1,5 @@
 """New data and the model's life cycle: transform, inverse_transform, update, composition, save/load."""
+
 import pickle
 import zipfile
 
@@ -161,7 +162,10 @@ def test_update_neighbours_match_a_fresh_knn(digits):
     X, _ = digits
     model = UMAP(**FAST).fit(X[:1500]).update(X[1500:])
     fresh = UMAP(**FAST).fit(X)
-    same = [len(set(a) & set(b)) / len(a) for a, b in zip(model.graph_model_.knn_indices, fresh.graph_model_.knn_indices)]
+    same = [
+        len(set(a) & set(b)) / len(a)
+        for a, b in zip(model.graph_model_.knn_indices, fresh.graph_model_.knn_indices, strict=True)
+    ]
     assert np.mean(same[1500:]) == 1.0  # new points: exact search over old and new points
     assert np.mean(same[:1500]) > 0.95  # old points: updated through the new points' lists only
 
@@ -288,10 +292,16 @@ def test_load_rejects_bad_files(tmp_path, digits_model):
     with pytest.raises(ValueError, match="written by a newer umapx \\(format version 99\\)"):
         umapx.load(tmp_path / "new.umapx")
     # damaged: an array missing, the metadata not JSON, an entry of a kind umapx does not save
-    for name, edit in [("missing", lambda item, payload: None if item.endswith("knn_dists.npy") else payload),
-                       ("notjson", lambda item, payload: payload[:-5] if item == "model.json" else payload),
-                       ("alien", lambda item, payload: payload.replace(b'"dataclass": "Layout"', b'"dataclass": "os"')
-                        if item == "model.json" else payload)]:
+    for name, edit in [
+        ("missing", lambda item, payload: None if item.endswith("knn_dists.npy") else payload),
+        ("notjson", lambda item, payload: payload[:-5] if item == "model.json" else payload),
+        (
+            "alien",
+            lambda item, payload: (
+                payload.replace(b'"dataclass": "Layout"', b'"dataclass": "os"') if item == "model.json" else payload
+            ),
+        ),
+    ]:
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / f"{name}.umapx", "w") as dst:
             for item in src.namelist():
                 payload = edit(item, src.read(item))

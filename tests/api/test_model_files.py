@@ -36,7 +36,7 @@ def test_format_2_file_loads_and_transforms_to_the_same_bytes(expected, name):
     result = result if isinstance(result, tuple) else (result,)
     outputs = sorted(key for key in expected if key.startswith(f"{name}.out"))
     assert len(result) == len(outputs)
-    for got, key in zip(result, outputs):
+    for got, key in zip(result, outputs, strict=True):
         assert np.asarray(got).tobytes() == expected[key].tobytes(), key
 
 

@@ -74,8 +74,9 @@ def slices(digits):
 
 def test_each_block_of_a_stacked_layout_reads_only_itself(slices):
     """Block 0 samples its tails and negatives from itself alone: its layout does not depend on the other block."""
-    first, second = (embed_graph([slices[0], other], init="random", random_state=1, n_epochs=50)
-                     for other in slices[1:])
+    first, second = (
+        embed_graph([slices[0], other], init="random", random_state=1, n_epochs=50) for other in slices[1:]
+    )
     assert first[0].embedding.tobytes() == second[0].embedding.tobytes()
     assert first[1].embedding.tobytes() != second[1].embedding.tobytes()
     alone = embed_graph(slices[0], init="random", random_state=1, n_epochs=50)
@@ -85,8 +86,10 @@ def test_each_block_of_a_stacked_layout_reads_only_itself(slices):
 def test_each_block_keeps_its_own_curve(slices):
     layouts = embed_graph(slices[:2], min_dist=[0.1, 0.8], random_state=1, n_epochs=30)
     assert layouts[0].b != layouts[1].b
-    assert (layouts[0].a, layouts[0].b) == (embed_graph(slices[0], min_dist=0.1, n_epochs=1).a,
-                                            embed_graph(slices[0], min_dist=0.1, n_epochs=1).b)
+    assert (layouts[0].a, layouts[0].b) == (
+        embed_graph(slices[0], min_dist=0.1, n_epochs=1).a,
+        embed_graph(slices[0], min_dist=0.1, n_epochs=1).b,
+    )
 
 
 def test_alignment_term_pulls_related_rows_together(slices):

@@ -1,5 +1,6 @@
 """Quality floors on real data (issue 3): trustworthiness and kNN accuracy of the embedding; DensMAP keeps
 local density at little cost in accuracy (issue 7)."""
+
 import pytest
 
 from umapx import UMAP
@@ -48,8 +49,10 @@ def _density_and_accuracy(X, y, seeds, **params):
     import numpy as np
 
     runs = [UMAP(random_state=seed, output_dens=True, **params).fit_transform(X) for seed in seeds]
-    return (np.mean([np.corrcoef(rad_orig, rad_emb)[0, 1] for _, rad_orig, rad_emb in runs]),
-            np.mean([knn_accuracy(emb, y, k=10) for emb, _, _ in runs]))
+    return (
+        np.mean([np.corrcoef(rad_orig, rad_emb)[0, 1] for _, rad_orig, rad_emb in runs]),
+        np.mean([knn_accuracy(emb, y, k=10) for emb, _, _ in runs]),
+    )
 
 
 def _densmap_figures(X, y, seeds):

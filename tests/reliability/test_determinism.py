@@ -1,4 +1,5 @@
 """Seeded runs are bit-identical across runs and thread counts; n_jobs never leaks."""
+
 import numba
 import numpy as np
 import pytest
@@ -14,16 +15,19 @@ def test_bit_identical_for_one_and_two_threads(digits):
 
 def test_densmap_bit_identical_for_one_and_two_threads(digits):
     X, _ = digits
-    runs = [UMAP(densmap=True, output_dens=True, dens_frac=0.5, random_state=7, n_jobs=n, n_epochs=100).fit_transform(X)
-            for n in (1, 2, 2, 1)]
-    assert all(a.tobytes() == b.tobytes() for run in runs[1:] for a, b in zip(run, runs[0]))
+    runs = [
+        UMAP(densmap=True, output_dens=True, dens_frac=0.5, random_state=7, n_jobs=n, n_epochs=100).fit_transform(X)
+        for n in (1, 2, 2, 1)
+    ]
+    assert all(a.tobytes() == b.tobytes() for run in runs[1:] for a, b in zip(run, runs[0], strict=True))
 
 
 def test_bit_identical_on_approximate_path(real_data):
     X, _ = real_data("letter")
     X = X[:6000]
-    runs = [UMAP(random_state=3, n_jobs=n, n_epochs=30, force_approximation_algorithm=True).fit_transform(X)
-            for n in (1, 2)]
+    runs = [
+        UMAP(random_state=3, n_jobs=n, n_epochs=30, force_approximation_algorithm=True).fit_transform(X) for n in (1, 2)
+    ]
     assert runs[0].tobytes() == runs[1].tobytes()
 
 

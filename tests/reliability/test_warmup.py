@@ -1,4 +1,5 @@
 """`python -m umapx.warmup` (run by `make install`) leaves nothing for the first fit to compile."""
+
 import os
 import subprocess
 import sys

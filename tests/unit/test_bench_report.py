@@ -1,5 +1,6 @@
 """The benchmark's report on a recorded run (tests/data/bench_sample.json: digits and mnist_test from
 the first `make bench`, with scranpy's mnist_test run replaced by a recorded failure)."""
+
 import importlib.util
 import json
 from pathlib import Path

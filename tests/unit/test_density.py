@@ -1,5 +1,6 @@
 """DensMAP's pieces against their definitions: local radii (002 eqs. 30-31), the correlation's gradient
 (002 eqs. 33-35) by finite differences, and the gradient the SGD kernel applies in one epoch."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -22,12 +23,36 @@ def uv(terms):
     return terms[1][0].T
 
 
-def run_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, rate, alpha, key, pull, terms, phase=0,
-              phases=1):
+def run_epoch(
+    head, tail, indptr, tails, eps, next_sample, next_negative, rate, alpha, key, pull, terms, phase=0, phases=1
+):
     """One call of the SGD kernel on one block (epoch 1, euclidean, umap-learn's sampling, no loss)."""
-    sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, rate, 1, np.array([0, len(head)]),
-              np.array([0, len(tail)]), np.array([[A, B]]), 1.0, alpha, key, np.arange(len(tails)), 0, np.zeros(1),
-              pull, (np.zeros(0),) * 3, terms, np.zeros((0, 2)), phase, phases)
+    sgd_epoch(
+        head,
+        tail,
+        indptr,
+        tails,
+        eps,
+        next_sample,
+        next_negative,
+        rate,
+        1,
+        np.array([0, len(head)]),
+        np.array([0, len(tail)]),
+        np.array([[A, B]]),
+        1.0,
+        alpha,
+        key,
+        np.arange(len(tails)),
+        0,
+        np.zeros(1),
+        pull,
+        (np.zeros(0),) * 3,
+        terms,
+        np.zeros((0, 2)),
+        phase,
+        phases,
+    )
 
 
 def symmetric_graph(n, density, seed):
@@ -42,10 +67,10 @@ def symmetric_graph(n, density, seed):
 def radii_by_loops(graph, d2_of, weight_of):
     r = np.full(graph.shape[0], np.nan)
     for i in range(graph.shape[0]):
-        row = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
-        mu = graph.data[graph.indptr[i]:graph.indptr[i + 1]]
+        row = graph.indices[graph.indptr[i] : graph.indptr[i + 1]]
+        mu = graph.data[graph.indptr[i] : graph.indptr[i + 1]]
         if row.size:
-            w = np.array([weight_of(m, d2_of(i, j)) for m, j in zip(mu, row)])
+            w = np.array([weight_of(m, d2_of(i, j)) for m, j in zip(mu, row, strict=True)])
             d2 = np.array([d2_of(i, j) for j in row])
             r[i] = np.log(1e-8 + np.sum(w * d2) / np.sum(w))
     return r
@@ -80,7 +105,7 @@ def test_embedding_radii_follow_eq_31():
     assert has_edges.sum() > 40
     assert np.allclose(r[has_edges], expected[has_edges], rtol=1e-6)  # powers in single precision
     for i in np.nonzero(has_edges)[0][:5]:
-        row = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
+        row = graph.indices[graph.indptr[i] : graph.indptr[i + 1]]
         assert phi_sum[i] == pytest.approx(sum(phi(0, d2_of(i, j)) for j in row), rel=1e-6)
 
 
@@ -95,7 +120,7 @@ def analytic_gradient(Y, graph, u, v):
     """sum_j (g_i dr_i/dd_ij^2 + g_j dr_j/dd_ij^2) 2 (y_i - y_j) (002 eq. 35), each end's term by itself."""
     grad = np.zeros_like(Y)
     for i in range(Y.shape[0]):
-        for j in graph.indices[graph.indptr[i]:graph.indptr[i + 1]]:
+        for j in graph.indices[graph.indptr[i] : graph.indptr[i + 1]]:
             d2 = np.sum((Y[i] - Y[j]) ** 2)
             dr = radius_grad(d2, A, B, u[i], v[i]) + radius_grad(d2, A, B, u[j], v[j])
             grad[i] += 2.0 * dr * (Y[i] - Y[j])
@@ -163,15 +188,23 @@ def test_kernel_clips_an_edge_at_what_its_samples_deliver(eps, cap):
     indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
     dens = density(DensityTerm(lam=1e6, frac=1.0, var_shift=0.1, R=np.array([1.0, 0.5])), Y, indptr, tails)
     head, every, alpha = Y.copy(), np.full(2, eps), 1e-3
-    run_epoch(head, Y, indptr, tails, every, every + 2, every.copy(), 0.0, alpha, 0, np.zeros((0, 2), dtype=np.float32),
-              dens)
+    run_epoch(
+        head, Y, indptr, tails, every, every + 2, every.copy(), 0.0, alpha, 0, np.zeros((0, 2), dtype=np.float32), dens
+    )
     assert np.allclose(np.abs(head - Y), cap * alpha, rtol=1e-4)
     assert (np.sign(head - Y) == np.sign(Y - Y[::-1])).all()  # the larger radius wanted pushes the ends apart
 
 
-@pytest.mark.parametrize("n_epochs, frac, lam, on", [
-    (200, 0.3, 2.0, 60), (500, 0.3, 2.0, 150), (100, 0.0, 2.0, 0), (100, 1.0, 2.0, 100), (100, 0.5, 0.0, 0),
-])
+@pytest.mark.parametrize(
+    "n_epochs, frac, lam, on",
+    [
+        (200, 0.3, 2.0, 60),
+        (500, 0.3, 2.0, 150),
+        (100, 0.0, 2.0, 0),
+        (100, 1.0, 2.0, 100),
+        (100, 0.5, 0.0, 0),
+    ],
+)
 def test_term_acts_in_the_last_frac_of_the_epochs(n_epochs, frac, lam, on):
     term = DensityTerm(lam=lam, frac=frac, var_shift=0.1, R=np.zeros(3))
     active = [e for e in range(n_epochs) if term.active(e, n_epochs)]
@@ -194,8 +227,22 @@ def test_phases_split_the_heads_and_change_only_what_they_read(problem):
 
     def epoch(head, phase, phases, snapshot):
         ones = np.ones(graph.nnz)
-        run_epoch(head, snapshot, indptr, tails, ones, ones.copy(), ones.copy(), 5.0, 0.5, 3,
-                  np.zeros((graph.nnz, 2), dtype=np.float32), dens, phase, phases)
+        run_epoch(
+            head,
+            snapshot,
+            indptr,
+            tails,
+            ones,
+            ones.copy(),
+            ones.copy(),
+            5.0,
+            0.5,
+            3,
+            np.zeros((graph.nnz, 2), dtype=np.float32),
+            dens,
+            phase,
+            phases,
+        )
 
     whole = start.copy()
     epoch(whole, 0, 1, start)

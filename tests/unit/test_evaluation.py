@@ -1,4 +1,5 @@
 """Tests of umapx.evaluation: agreement with scikit-learn, hand-computed cases, bad inputs."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -95,9 +96,7 @@ def test_trustworthiness_matches_sklearn_iris_like(metric):
 def test_trustworthiness_on_real_iris_matches_sklearn():
     X = load_iris().data + np.random.default_rng(0).normal(scale=1e-7, size=(150, 4))
     Y = PCA(n_components=2, random_state=0).fit_transform(X)
-    assert trustworthiness(X, Y, 10) == pytest.approx(
-        sk_trustworthiness(X, Y, n_neighbors=10), abs=1e-6
-    )
+    assert trustworthiness(X, Y, 10) == pytest.approx(sk_trustworthiness(X, Y, n_neighbors=10), abs=1e-6)
 
 
 def test_ties_stay_close_to_sklearn_on_raw_digits():
@@ -183,9 +182,7 @@ def test_knn_X_gives_same_results(blobs):
         assert trustworthiness(X, Y, 15, knn_X=knn) == pytest.approx(trustworthiness(X, Y, 15))
         assert continuity(X, Y, 15, knn_X=knn) == pytest.approx(continuity(X, Y, 15))
         np.testing.assert_allclose(rnx_curve(X, Y, knn_X=knn), rnx_curve(X, Y, max_k=30))
-        assert local_radius_correlation(X, Y, knn_X=knn) == pytest.approx(
-            local_radius_correlation(X, Y)
-        )
+        assert local_radius_correlation(X, Y, knn_X=knn) == pytest.approx(local_radius_correlation(X, Y))
 
 
 def test_sparse_precomputed_and_float32_agree(digits):
@@ -197,9 +194,7 @@ def test_sparse_precomputed_and_float32_agree(digits):
     assert trustworthiness(D, Y, 10, metric="precomputed") == pytest.approx(dense, abs=1e-12)
     assert continuity(D, Y, 10, metric="precomputed") == pytest.approx(continuity(X, Y, 10))
     assert trustworthiness(X.astype(np.float32), Y, 10) == pytest.approx(dense, abs=1e-4)
-    assert distance_spearman(D, Y, metric="precomputed") == pytest.approx(
-        distance_spearman(X, Y), abs=1e-12
-    )
+    assert distance_spearman(D, Y, metric="precomputed") == pytest.approx(distance_spearman(X, Y), abs=1e-12)
 
 
 # ------------------------------------------------------------------ R_NX
@@ -223,9 +218,7 @@ def test_rnx_curve_matches_brute_force_definition():
     assert curve.shape == (n - 2,)
     assert rnx_curve(X, Y).shape == (n - 2,)  # default min(100, n - 2)
     ks = np.arange(1, 11)
-    assert rnx_auc(X, Y, max_k=10) == pytest.approx(
-        np.sum(expected[:10] / ks) / np.sum(1.0 / ks), abs=1e-12
-    )
+    assert rnx_auc(X, Y, max_k=10) == pytest.approx(np.sum(expected[:10] / ks) / np.sum(1.0 / ks), abs=1e-12)
 
 
 # ------------------------------------------------------------------ label-based measures
@@ -344,9 +337,7 @@ def test_sklearn_keyword_aliases_give_same_values(digits):
     X, Y, y = digits
     assert continuity(X, X_embedded=Y, n_neighbors=5) == continuity(X, Y, k=5)
     assert knn_accuracy(Y, y, n_neighbors=7) == knn_accuracy(Y, y, k=7)
-    assert silhouette(Y, labels=y, sample_size=500, random_state=1) == silhouette(
-        Y, y, sample_size=500, random_state=1
-    )
+    assert silhouette(Y, labels=y, sample_size=500, random_state=1) == silhouette(Y, y, sample_size=500, random_state=1)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 """Invariants of the fuzzy simplicial set (002 eqs. 2-5) and the supervised intersections."""
+
 import numpy as np
 import pytest
 

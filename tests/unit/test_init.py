@@ -1,11 +1,11 @@
 """The spectral start: a bounded Lanczos basis that still finds the Laplacian's leading eigenvectors."""
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 from scipy.sparse.csgraph import connected_components
 
-from umapx import UMAP
-from umapx import init
+from umapx import UMAP, init
 
 
 def largest_component(graph):

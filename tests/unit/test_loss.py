@@ -1,4 +1,5 @@
 """UMAP's purported and effective losses (004 eqs. 5-6, 12, 15, 18) against direct numpy sums."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -15,9 +16,12 @@ def dense_reference(Y, G, a, b, m, gamma=1.0):
     d = G.sum(1)
     W = (d[:, None] + d[None]) * m / (2 * n)
     attraction = (G * La)[off].sum()
-    return {"purported_attraction": attraction, "purported_repulsion": ((1 - G) * Lr)[off].sum(),
-            "effective_repulsion": gamma * (W * Lr)[off].sum(),
-            "corrected_repulsion": gamma * ((W + np.where(G > 0, np.maximum(1 - G - W, 0), 0)) * Lr)[off].sum()}
+    return {
+        "purported_attraction": attraction,
+        "purported_repulsion": ((1 - G) * Lr)[off].sum(),
+        "effective_repulsion": gamma * (W * Lr)[off].sum(),
+        "corrected_repulsion": gamma * ((W + np.where(G > 0, np.maximum(1 - G - W, 0), 0)) * Lr)[off].sum(),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +112,9 @@ def test_other_schemes_change_the_layout_deterministically(digits, scheme):
     from umapx import UMAP
 
     X, _ = digits
-    runs = [UMAP(random_state=1, n_epochs=50, n_jobs=n, negative_sampling=scheme).fit_transform(X[:800]) for n in (1, 2)]
+    runs = [
+        UMAP(random_state=1, n_epochs=50, n_jobs=n, negative_sampling=scheme).fit_transform(X[:800]) for n in (1, 2)
+    ]
     base = UMAP(random_state=1, n_epochs=50).fit_transform(X[:800])
     assert runs[0].tobytes() == runs[1].tobytes()
     assert not np.array_equal(runs[0], base)

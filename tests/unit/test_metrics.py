@@ -66,9 +66,7 @@ def test_float_metrics_match_scipy(name, dtype, float_data):
 @pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0])
 def test_minkowski(p, float_data):
     X, Y = float_data
-    np.testing.assert_allclose(
-        pairwise("minkowski", X, Y, {"p": p}), cdist(X, Y, "minkowski", p=p), rtol=RTOL
-    )
+    np.testing.assert_allclose(pairwise("minkowski", X, Y, {"p": p}), cdist(X, Y, "minkowski", p=p), rtol=RTOL)
 
 
 def test_minkowski_default_p_is_euclidean(float_data):
@@ -79,36 +77,28 @@ def test_minkowski_default_p_is_euclidean(float_data):
 def test_seuclidean(float_data):
     X, Y = float_data
     V = np.random.default_rng(2).uniform(0.5, 2.0, N_FEATURES)
-    np.testing.assert_allclose(
-        pairwise("seuclidean", X, Y, {"V": V}), cdist(X, Y, "seuclidean", V=V), rtol=RTOL
-    )
+    np.testing.assert_allclose(pairwise("seuclidean", X, Y, {"V": V}), cdist(X, Y, "seuclidean", V=V), rtol=RTOL)
 
 
 def test_wminkowski(float_data):
     X, Y = float_data
     w = np.random.default_rng(3).uniform(-2.0, 2.0, N_FEATURES)
     expected = cdist(X * w, Y * w, "minkowski", p=3.0)
-    np.testing.assert_allclose(
-        pairwise("wminkowski", X, Y, {"w": w, "p": 3.0}), expected, rtol=RTOL
-    )
+    np.testing.assert_allclose(pairwise("wminkowski", X, Y, {"w": w, "p": 3.0}), expected, rtol=RTOL)
 
 
 def test_mahalanobis(float_data):
     X, Y = float_data
     Z = np.random.default_rng(4).normal(size=(50, N_FEATURES))
     VI = np.linalg.inv(np.cov(Z.T))
-    np.testing.assert_allclose(
-        pairwise("mahalanobis", X, Y, {"VI": VI}), cdist(X, Y, "mahalanobis", VI=VI), rtol=RTOL
-    )
+    np.testing.assert_allclose(pairwise("mahalanobis", X, Y, {"VI": VI}), cdist(X, Y, "mahalanobis", VI=VI), rtol=RTOL)
 
 
 def test_hellinger():
     rng = np.random.default_rng(5)
     X = rng.random((6, N_FEATURES))
     X[0, :3] = 0.0
-    expected = np.sqrt(
-        np.maximum(1 - np.sqrt(X) @ np.sqrt(X).T / np.sqrt(np.outer(X.sum(1), X.sum(1))), 0)
-    )
+    expected = np.sqrt(np.maximum(1 - np.sqrt(X) @ np.sqrt(X).T / np.sqrt(np.outer(X.sum(1), X.sum(1))), 0))
     np.testing.assert_allclose(pairwise("hellinger", X, X), expected, rtol=RTOL, atol=1e-7)
     z, x = np.zeros(3), np.ones(3)
     code, e = M.HELLINGER, np.empty(0)
@@ -119,9 +109,7 @@ def test_hellinger():
 def test_haversine():
     rng = np.random.default_rng(6)
     X = np.column_stack([rng.uniform(-1.5, 1.5, 8), rng.uniform(-np.pi, np.pi, 8)])
-    np.testing.assert_allclose(
-        pairwise("haversine", X, X), haversine_distances(X), rtol=RTOL, atol=1e-7
-    )
+    np.testing.assert_allclose(pairwise("haversine", X, X), haversine_distances(X), rtol=RTOL, atol=1e-7)
 
 
 def test_zero_vector_conventions():
@@ -198,9 +186,24 @@ def test_registry_shape():
     assert all(m.name == k for k, m in M.METRICS.items())
     sparse = {k for k, m in M.METRICS.items() if m.sparse_ok}
     assert sparse == {
-        "euclidean", "manhattan", "chebyshev", "minkowski", "canberra", "braycurtis",
-        "cosine", "correlation", "hellinger", "hamming", "jaccard", "dice", "matching",
-        "kulsinski", "rogerstanimoto", "russellrao", "sokalmichener", "sokalsneath",
+        "euclidean",
+        "manhattan",
+        "chebyshev",
+        "minkowski",
+        "canberra",
+        "braycurtis",
+        "cosine",
+        "correlation",
+        "hellinger",
+        "hamming",
+        "jaccard",
+        "dice",
+        "matching",
+        "kulsinski",
+        "rogerstanimoto",
+        "russellrao",
+        "sokalmichener",
+        "sokalsneath",
     }
     bounded = {k: m.disconnection_distance for k, m in M.METRICS.items() if m.bounded_disconnection}
     assert bounded == {"cosine": 2, "correlation": 2, "hellinger": 1, "jaccard": 1, "dice": 1}
@@ -210,9 +213,16 @@ def test_registry_shape():
 
 @pytest.mark.parametrize(
     "alias, canon",
-    [("l2", "euclidean"), ("l1", "manhattan"), ("taxicab", "manhattan"),
-     ("manhattan", "manhattan"), ("linf", "chebyshev"), ("linfinity", "chebyshev"),
-     ("infinity", "chebyshev"), ("chebyshev", "chebyshev")],
+    [
+        ("l2", "euclidean"),
+        ("l1", "manhattan"),
+        ("taxicab", "manhattan"),
+        ("manhattan", "manhattan"),
+        ("linf", "chebyshev"),
+        ("linfinity", "chebyshev"),
+        ("infinity", "chebyshev"),
+        ("chebyshev", "chebyshev"),
+    ],
 )
 def test_aliases(alias, canon):
     r = M.resolve_metric(alias, None, 3)
@@ -325,8 +335,12 @@ def _random_point(name, rng, dim):
 
 
 # haversine exists in 2-D only; 2-D correlation is piecewise constant (0 or 2), so it has no gradient to check
-GRADIENT_CASES = [(name, dim) for name in sorted(M.OUTPUT_METRICS) + ["minkowski-1.5"] for dim in (2, 3)
-                  if not (name == "haversine" and dim != 2) and not (name == "correlation" and dim == 2)]
+GRADIENT_CASES = [
+    (name, dim)
+    for name in sorted(M.OUTPUT_METRICS) + ["minkowski-1.5"]
+    for dim in (2, 3)
+    if not (name == "haversine" and dim != 2) and not (name == "correlation" and dim == 2)
+]
 
 
 @pytest.mark.parametrize("name, dim", GRADIENT_CASES)
@@ -383,7 +397,8 @@ def test_output_value_agrees_with_input_metric(name):
         np.testing.assert_allclose(
             M.output_distance_grad(ro.code, x, y, ro.params, grad),
             M.distance(ri.code, x, y, ri.params),
-            rtol=1e-12, atol=1e-14,
+            rtol=1e-12,
+            atol=1e-14,
         )
 
 

@@ -1,4 +1,5 @@
 """Nearest-neighbour backends: exact search is exact, the approximate index keeps recall >= 0.95."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -45,7 +46,7 @@ def test_approximate_recall_on_real_data(real_data, metric):
     m = resolve_metric(metric, None, X.shape[1])
     exact, _ = nearest_neighbors(X, 15, m)[:2]
     approx, _ = nearest_neighbors(X, 15, m, approximate=True, seed=0, deterministic=True, n_jobs=2)[:2]
-    recall = np.mean([len(np.intersect1d(a, e)) / 15 for a, e in zip(approx, exact)])
+    recall = np.mean([len(np.intersect1d(a, e)) / 15 for a, e in zip(approx, exact, strict=True)])
     assert recall >= 0.95
 
 
@@ -54,14 +55,20 @@ def test_approximate_other_metric_uses_nndescent(digits):
     m = resolve_metric("manhattan", None, X.shape[1])
     exact, _ = nearest_neighbors(X, 10, m)[:2]
     approx, _ = nearest_neighbors(X, 10, m, approximate=True, seed=0, deterministic=True)[:2]
-    recall = np.mean([len(np.intersect1d(a, e)) / 10 for a, e in zip(approx, exact)])
+    recall = np.mean([len(np.intersect1d(a, e)) / 10 for a, e in zip(approx, exact, strict=True)])
     assert recall >= 0.95
 
 
-@pytest.mark.parametrize("kind, approximate, metric, sparse", [
-    ("exact", False, "euclidean", False), ("exact", False, "manhattan", False), ("hnsw", True, "cosine", False),
-    ("nndescent", True, "manhattan", False), ("nndescent", False, "manhattan", True),
-])
+@pytest.mark.parametrize(
+    "kind, approximate, metric, sparse",
+    [
+        ("exact", False, "euclidean", False),
+        ("exact", False, "manhattan", False),
+        ("hnsw", True, "cosine", False),
+        ("nndescent", True, "manhattan", False),
+        ("nndescent", False, "manhattan", True),
+    ],
+)
 def test_index_objects_choose_build_query_add_and_round_trip(digits, kind, approximate, metric, sparse):
     """One chooser picks the backend; an index answers queries as it did after to_bytes / from_bytes,
     and grows with add."""
@@ -75,7 +82,7 @@ def test_index_objects_choose_build_query_add_and_round_trip(digits, kind, appro
     assert (idx[:, 0] == np.arange(500)).all() and index.n == 500
     again = type(index).from_bytes(index.to_bytes())
     first = index.query(X[500:], 10, m, seed=0)
-    assert all(np.array_equal(a, b) for a, b in zip(first, again.query(X[500:], 10, m, seed=0)))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again.query(X[500:], 10, m, seed=0), strict=True))
     index.add(X[500:], m)
     assert index.n == 600
     found, found_dist = index.query(X[500:510], 3, m, seed=0)

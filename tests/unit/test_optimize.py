@@ -1,4 +1,5 @@
 """Gradients of the SGD kernel against finite differences of UMAP's cross-entropy terms (002 eq. 13)."""
+
 import numpy as np
 import pytest
 
@@ -31,7 +32,7 @@ def test_attractive_gradient(dim):
     for _ in range(20):
         y, z = rng.normal(size=dim), rng.normal(size=dim)
         step = attract_coeff(np.sum((y - z) ** 2), a, b) * (y - z)  # the kernel moves y by this times the rate
-        assert np.allclose(step, -numeric_gradient(lambda v: attractive_loss(v, z, a, b), y), rtol=1e-5, atol=1e-8)
+        assert np.allclose(step, -numeric_gradient(lambda v, z=z: attractive_loss(v, z, a, b), y), rtol=1e-5, atol=1e-8)
 
 
 @pytest.mark.parametrize("dim", [2, 3, 5])
@@ -42,7 +43,7 @@ def test_repulsive_gradient(dim):
         y, z = rng.normal(size=dim) * 2, rng.normal(size=dim) * 2
         d = np.linalg.norm(y - z)
         step = repel_coeff(d * d, a, b, 1.0) * (y - z)
-        exact = -numeric_gradient(lambda v: repulsive_loss(v, z, a, b), y)
+        exact = -numeric_gradient(lambda v, z=z: repulsive_loss(v, z, a, b), y)
         # the kernel softens 1/d^2 to 1/(d^2 + 1e-3)
         assert np.allclose(step * (d * d + 1e-3) / (d * d), exact, rtol=1e-5, atol=1e-8)
 

@@ -36,6 +36,7 @@ scikit-learn's names
 No n x n matrix is ever formed: distances from a block of query points to all points are
 computed in bounded chunks (BLAS for the euclidean metric) and reduced on the fly.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -139,28 +140,20 @@ def evaluate(
         trust_total = _penalty(ranks, k)
     else:
         data_big = knn[idx]
-        trust_total = _intruder_ranks(
-            X, metric, idx, emb_nn, k, np.ascontiguousarray(data_big[:, :k])
-        )
+        trust_total = _intruder_ranks(X, metric, idx, emb_nn, k, np.ascontiguousarray(data_big[:, :k]))
     data_nn = np.ascontiguousarray(data_big[:, :k])
     cont_total = _intruder_ranks(Y, "euclidean", idx, data_nn, k, emb_nn)
 
     out = {
         "trustworthiness": _tc_value(trust_total, m, n, k),
         "continuity": _tc_value(cont_total, m, n, k),
-        "rnx_auc": _auc_log(
-            _rnx_from_neighbours(data_big[:, :rnx_max_k], emb_big[:, :rnx_max_k], n)
-        ),
-        "distance_spearman": distance_spearman(
-            X, Y, n_pairs=n_pairs, random_state=random_state, metric=metric
-        ),
+        "rnx_auc": _auc_log(_rnx_from_neighbours(data_big[:, :rnx_max_k], emb_big[:, :rnx_max_k], n)),
+        "distance_spearman": distance_spearman(X, Y, n_pairs=n_pairs, random_state=random_state, metric=metric),
     }
     if y is not None:
         y_true, pred = _kmeans(Y, y, random_state)
         out["knn_accuracy"] = knn_accuracy(Y, y, knn_k, cv=cv, random_state=random_state)
-        out["silhouette"] = silhouette(
-            Y, y, sample_size=silhouette_sample_size, random_state=random_state
-        )
+        out["silhouette"] = silhouette(Y, y, sample_size=silhouette_sample_size, random_state=random_state)
         out["kmeans_nmi"] = float(normalized_mutual_info_score(y_true, pred))
         out["kmeans_ari"] = float(adjusted_rand_score(y_true, pred))
     return out

@@ -1,4 +1,5 @@
 """Numba kernels over blocks of query-to-all distances: tie-aware rank counts and k smallest."""
+
 from __future__ import annotations
 
 import numpy as np

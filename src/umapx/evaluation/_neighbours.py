@@ -1,4 +1,5 @@
 """Chunked query-to-all distance scans, embedding neighbours and paired distances."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -143,4 +144,3 @@ def _paired_distances(A, i, j, metric):
         else:
             out[s : s + step] = np.diagonal(pairwise_distances(A[a], A[b], metric=metric))
     return out
-

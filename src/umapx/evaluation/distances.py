@@ -1,4 +1,5 @@
 """Global and density measures: distance rank correlation, local radii, reconstruction error."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -124,10 +125,8 @@ def local_radius_correlation(
             raise ValueError("pass either X and Y, or rad_orig and rad_emb, not both.")
         if rad_orig is None or rad_emb is None:
             raise ValueError("rad_orig and rad_emb must be given together.")
-        ro = check_array(np.asarray(rad_orig).reshape(-1, 1), dtype=np.float64,
-                         input_name="rad_orig").ravel()
-        re = check_array(np.asarray(rad_emb).reshape(-1, 1), dtype=np.float64,
-                         input_name="rad_emb").ravel()
+        ro = check_array(np.asarray(rad_orig).reshape(-1, 1), dtype=np.float64, input_name="rad_orig").ravel()
+        re = check_array(np.asarray(rad_emb).reshape(-1, 1), dtype=np.float64, input_name="rad_emb").ravel()
         check_same_length(len(ro), len(re), "rad_orig", "rad_emb")
         if len(ro) < 2:
             raise ValueError(f"at least 2 radii are needed, got {len(ro)}.")
@@ -165,8 +164,7 @@ def reconstruction_mse(X, X_reconstructed):
     B, _ = check_data(X_reconstructed, "euclidean", "X_reconstructed")
     if A.shape != B.shape:
         raise ValueError(
-            f"X and X_reconstructed must have the same shape: X is {A.shape}, "
-            f"X_reconstructed is {B.shape}."
+            f"X and X_reconstructed must have the same shape: X is {A.shape}, X_reconstructed is {B.shape}."
         )
     total = 0.0
     step = max(1, _CHUNK_BYTES // (8 * A.shape[1]))

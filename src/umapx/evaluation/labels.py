@@ -1,4 +1,5 @@
 """Label-based measures: k-NN accuracy, silhouette and k-means agreement with the classes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -54,9 +55,7 @@ def knn_accuracy(Y, y, k=10, *, cv=5, random_state=0):
     scores = []
     for train, test in folds.split(Y, y):
         if k > len(train):
-            raise ValueError(
-                f"k={k} exceeds the {len(train)} training points of a fold; use a smaller k."
-            )
+            raise ValueError(f"k={k} exceeds the {len(train)} training points of a fold; use a smaller k.")
         clf = KNeighborsClassifier(n_neighbors=k).fit(Y[train], y[train])
         scores.append(clf.score(Y[test], y[test]))
     return float(np.mean(scores))

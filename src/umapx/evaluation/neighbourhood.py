@@ -1,4 +1,5 @@
 """Neighbourhood preservation: trustworthiness, continuity and the R_NX curve."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,10 +12,7 @@ def _check_tc_k(k, n):
     """k for trustworthiness/continuity: 1 <= k < n/2 keeps the measure within [0, 1]."""
     k = check_int(k, "k", 1)
     if k >= n / 2:
-        raise ValueError(
-            f"k={k} is too large for n_samples={n}: it must be smaller than "
-            f"n_samples / 2 = {n / 2:g}."
-        )
+        raise ValueError(f"k={k} is too large for n_samples={n}: it must be smaller than n_samples / 2 = {n / 2:g}.")
     return k
 
 
@@ -67,9 +65,7 @@ _TC_DOC_PARAMS = """
 
 
 @keyword_aliases(n_neighbors="k", X_embedded="Y")
-def trustworthiness(
-    X, Y, k=15, *, metric="euclidean", sample_size=20000, random_state=0, knn_X=None
-):
+def trustworthiness(X, Y, k=15, *, metric="euclidean", sample_size=20000, random_state=0, knn_X=None):
     r"""Trustworthiness of an embedding (Venna & Kaski, 2001).
 
     .. math::
@@ -169,9 +165,7 @@ def _default_max_k(n, knn_X=None):
 def _check_max_k(max_k, n):
     if n < 3:
         raise ValueError(f"R_NX needs at least 3 samples, got n_samples={n}.")
-    return check_int(
-        max_k, "max_k", 1, n - 2, f"it must be <= n_samples - 2 = {n - 2} (n_samples={n})"
-    )
+    return check_int(max_k, "max_k", 1, n - 2, f"it must be <= n_samples - 2 = {n - 2} (n_samples={n})")
 
 
 def _rnx_from_neighbours(data_nn, emb_nn, n):
@@ -179,7 +173,9 @@ def _rnx_from_neighbours(data_nn, emb_nn, n):
     m, K = data_nn.shape
     rows = np.arange(m, dtype=np.int64)[:, None] * n
     _, ia, ib = np.intersect1d(
-        (data_nn + rows).ravel(), (emb_nn + rows).ravel(), assume_unique=True,
+        (data_nn + rows).ravel(),
+        (emb_nn + rows).ravel(),
+        assume_unique=True,
         return_indices=True,
     )
     # a shared neighbour is in both K-neighbourhoods once K reaches its worse position
@@ -195,9 +191,7 @@ def _auc_log(rnx):
     return float(np.sum(rnx / ks) / np.sum(1.0 / ks))
 
 
-def rnx_curve(
-    X, Y, *, max_k=None, metric="euclidean", sample_size=20000, random_state=0, knn_X=None
-):
+def rnx_curve(X, Y, *, max_k=None, metric="euclidean", sample_size=20000, random_state=0, knn_X=None):
     r"""Rescaled neighbourhood agreement :math:`R_{NX}(K)` for K = 1..max_k (Lee & Verleysen).
 
     .. math::
@@ -252,9 +246,7 @@ def rnx_curve(
     return _rnx_from_neighbours(data_nn, emb_nn, n)
 
 
-def rnx_auc(
-    X, Y, *, max_k=None, metric="euclidean", sample_size=20000, random_state=0, knn_X=None
-):
+def rnx_auc(X, Y, *, max_k=None, metric="euclidean", sample_size=20000, random_state=0, knn_X=None):
     r"""Area under the :math:`R_{NX}` curve on a log scale of K.
 
     .. math::
@@ -268,7 +260,12 @@ def rnx_auc(
     float
     """
     curve = rnx_curve(
-        X, Y, max_k=max_k, metric=metric, sample_size=sample_size,
-        random_state=random_state, knn_X=knn_X,
+        X,
+        Y,
+        max_k=max_k,
+        metric=metric,
+        sample_size=sample_size,
+        random_state=random_state,
+        knn_X=knn_X,
     )
     return _auc_log(curve)

@@ -57,8 +57,32 @@ def _repel(head, i, tail, k, grad, a, b, gamma, alpha, scale, out_code, out_para
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
-def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_rate, epoch, blocks, tail_blocks,
-              ab, gamma, alpha, key, edge_id, out_code, out_params, pull, scheme, terms, loss, phase, n_phases):
+def sgd_epoch(
+    head,
+    tail,
+    indptr,
+    tails,
+    eps,
+    next_sample,
+    next_negative,
+    neg_rate,
+    epoch,
+    blocks,
+    tail_blocks,
+    ab,
+    gamma,
+    alpha,
+    key,
+    edge_id,
+    out_code,
+    out_params,
+    pull,
+    scheme,
+    terms,
+    loss,
+    phase,
+    n_phases,
+):
     """One epoch of SGD on the heads' positions (in place); ``tail`` is read-only (002 Alg. 1).
 
     Only the heads of phase ``phase`` move: the chunks of _CHUNK / n_phases consecutive heads whose
@@ -118,14 +142,28 @@ def sgd_epoch(head, tail, indptr, tails, eps, next_sample, next_negative, neg_ra
                 for s in range(n_neg):
                     k = low + uniform_int(key, epoch, edge_id[e], s, n_tail)
                     if not (move_tails and k == i):
-                        repulsion += _repel(head, i, tail, k, grad, a, b, gamma, alpha, 1.0, out_code, out_params,
-                                            track)
+                        repulsion += _repel(
+                            head, i, tail, k, grad, a, b, gamma, alpha, 1.0, out_code, out_params, track
+                        )
                     if push_tail:
                         u = uniform_float(key, epoch, edge_id[e], _PUSHER_DRAW + s) * pushers[-1]
                         pusher = np.searchsorted(pushers, u, side="right") - 1
                         if pusher != i:
-                            _repel(head, i, tail, pusher, grad, a, b, gamma, alpha, push_scale[i], out_code,
-                                   out_params, False)
+                            _repel(
+                                head,
+                                i,
+                                tail,
+                                pusher,
+                                grad,
+                                a,
+                                b,
+                                gamma,
+                                alpha,
+                                push_scale[i],
+                                out_code,
+                                out_params,
+                                False,
+                            )
                 next_negative[e] += n_neg * eps[e] / neg_rate
             if track:
                 loss[i, 0] += attraction
@@ -174,9 +212,26 @@ def _stack(graphs, n_epochs, own):
     return graph, np.concatenate(eps), blocks
 
 
-def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=None, rows=None, row_keys=None,
-                    gamma=1.0, learning_rate=1.0, negative_sample_rate=5.0, negative_sampling="umap",
-                    terms=(), monitor=None, progress=None):
+def optimize_layout(
+    head,
+    graph,
+    n_epochs,
+    *,
+    a,
+    b,
+    key,
+    output_metric,
+    tail=None,
+    rows=None,
+    row_keys=None,
+    gamma=1.0,
+    learning_rate=1.0,
+    negative_sample_rate=5.0,
+    negative_sampling="umap",
+    terms=(),
+    monitor=None,
+    progress=None,
+):
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
     ``graph`` is a CSR matrix whose rows are the heads and columns index ``tail``; without ``tail``
@@ -228,9 +283,32 @@ def optimize_layout(head, graph, n_epochs, *, a, b, key, output_metric, tail=Non
         for phase in range(n_phases):
             if phase:
                 snapshot[:] = head
-            sgd_epoch(head, snapshot, indptr, tails, eps, next_sample, next_negative, rate, epoch, blocks,
-                      tail_blocks, ab, gamma, alpha, key, edge_id, output_metric.code, output_metric.params, pull,
-                      scheme, epoch_terms, loss, phase, n_phases)
+            sgd_epoch(
+                head,
+                snapshot,
+                indptr,
+                tails,
+                eps,
+                next_sample,
+                next_negative,
+                rate,
+                epoch,
+                blocks,
+                tail_blocks,
+                ab,
+                gamma,
+                alpha,
+                key,
+                edge_id,
+                output_metric.code,
+                output_metric.params,
+                pull,
+                scheme,
+                epoch_terms,
+                loss,
+                phase,
+                n_phases,
+            )
         if own:
             apply_pulls(head, indptr, reverse, pull)
         elif rows is not None:
