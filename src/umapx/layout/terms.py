@@ -25,19 +25,26 @@ import numpy as np
 from ..density import correlation_stats, data_radii, embedding_log_radii, radius_grad, standardise
 from .steps import CLIP, direction, step
 
-NONE, DENSITY, ALIGNMENT = 0, 1, 2
-_NO_ROWS = np.zeros((0, 0))
-NO_TERM = (NONE, _NO_ROWS, _NO_ROWS, np.zeros(0, dtype=np.int64), np.zeros(0))
+DENSITY, ALIGNMENT = 1, 2
+_NO_ROWS, _NO_INTS, _NO_FLOATS = np.zeros((0, 0)), np.zeros(0, dtype=np.int64), np.zeros(0)
+# no term on: zero terms, not a term that does nothing (whose check on every edge cost the plain
+# layout a fifth of its time)
+NO_TERMS = (
+    np.zeros(0, dtype=np.int64),
+    np.zeros((0, 0, 0)),
+    np.zeros((0, 0, 0)),
+    np.zeros((0, 0), dtype=np.int64),
+    np.zeros((0, 0)),
+)
 
 
 def kernel_terms(terms, epoch, n_epochs, head, tail, edges):
     """The arrays of the terms that are on this epoch, stacked along a first axis (zero-padded):
-    codes, head rows, tail rows, ints and floats; no term at all is one NONE."""
+    codes, head rows, tail rows, ints and floats."""
     on = [t for t in (term.arrays(epoch, n_epochs, head, tail, edges) for term in terms) if t is not None]
-    if len(on) <= 1:
-        code, head_rows, tail_rows, ints, floats = on[0] if on else NO_TERM
-        return np.array([code]), head_rows[None], tail_rows[None], ints[None], floats[None]
-    return (np.array([t[0] for t in on]), *(_padded([t[part] for t in on]) for part in range(1, 5)))
+    if not on:
+        return NO_TERMS
+    return (np.array([t[0] for t in on], dtype=np.int64), *(_padded([t[part] for t in on]) for part in range(1, 5)))
 
 
 def _padded(arrays):
@@ -128,7 +135,7 @@ class DensityTerm:
         uv[:, 0] = np.divide(g, phi_sum, out=np.zeros(n), where=phi_sum > 0)
         uv[:, 1] = uv[:, 0] * np.exp(-r)
         tail_uv = uv if self.reference is None else np.zeros((tail.shape[0], 2))
-        return DENSITY, uv, tail_uv, NO_TERM[3], NO_TERM[4]
+        return DENSITY, uv, tail_uv, _NO_INTS, _NO_FLOATS
 
 
 @dataclass(frozen=True)
