@@ -84,9 +84,12 @@ DICT = Kind((dict,), "a dict")
 
 
 def check_params(owner: str, params: dict, constraints: dict) -> None:
-    """Raise ValueError naming the first parameter that meets none of its constraints."""
-    for name, allowed in constraints.items():
-        value = params[name]
+    """Raise ValueError naming the first parameter that meets none of its constraints (a subclass may
+    take fewer parameters than the constraints it inherits)."""
+    for name, value in params.items():
+        if name not in constraints:
+            raise TypeError(f"{owner} declares no constraint for its parameter {name!r} (_parameter_constraints).")
+        allowed = constraints[name]
         if any(c.accepts(value) for c in allowed):
             continue
         choices = " or ".join(str(c) for c in allowed)

@@ -135,14 +135,17 @@ class UMAP(ParamsMixin):
 
     def _check_params(self):
         check_params(type(self).__name__, self.get_params(), self._parameter_constraints)
-        check_layout_options({**self._layout_params(), "terms": self._terms()})
+        check_layout_options(self._layout_params())
 
     def _graph_params(self):
-        return {name: value for name, value in self.get_params().items() if name in GRAPH_CONSTRAINTS}
+        return self._stage_params(GRAPH_CONSTRAINTS)
 
     def _layout_params(self):
-        params = {name: value for name, value in self.get_params().items() if name in LAYOUT_CONSTRAINTS}
-        return {**params, "terms": self._terms()}
+        return {**self._stage_params(LAYOUT_CONSTRAINTS), "terms": self._terms()}
+
+    def _stage_params(self, constraints):
+        """UMAP's parameters that a stage takes (a subclass may expose fewer and leave the rest at UMAP's values)."""
+        return {name: getattr(self, name) for name in UMAP._param_names() if name in constraints}
 
     def _terms(self):
         return [DensityTerm(self.dens_lambda, self.dens_frac, self.dens_var_shift)] if self.densmap else []

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 import umapx
 from umapx import UMAP, AlignmentTerm, DensityTerm, build_graph, embed_graph
+from umapx._validation import Interval
 
 FAST = {"random_state": 3, "n_epochs": 60}
 SRC = Path(umapx.__file__).resolve().parent
@@ -64,6 +65,32 @@ def test_build_graph_checks_its_arguments(digits):
         embed_graph(graph, negative_sampling="sometimes")
     with pytest.raises(ValueError, match="apply to a single graph"):
         embed_graph([graph, graph], output_dens=True)
+
+
+def test_a_subclass_extends_the_constraints(digits):
+    class Smoothed(UMAP):
+        _parameter_constraints = {**UMAP._parameter_constraints, "smoothing": [Interval(0.0, 1.0)]}
+
+        def __init__(self, n_neighbors=15, n_epochs=None, random_state=None, smoothing=0.5):
+            super().__init__(n_neighbors=n_neighbors, n_epochs=n_epochs, random_state=random_state)
+            self.smoothing = smoothing
+
+    X = digits[0][:300]
+    with pytest.raises(ValueError, match=r"The 'smoothing' parameter of Smoothed must be a number in \[0.0, 1.0\]"):
+        Smoothed(smoothing=2.0).fit(X)
+    with pytest.raises(ValueError, match="The 'n_neighbors' parameter of Smoothed must be"):
+        Smoothed(n_neighbors=0).fit(X)
+    model = Smoothed(n_epochs=20, random_state=0).fit(X)
+    assert model.get_params() == {"n_neighbors": 15, "n_epochs": 20, "random_state": 0, "smoothing": 0.5}
+    assert model.embedding_.shape == (300, 2)
+
+    class Undeclared(Smoothed):
+        def __init__(self, n_neighbors=15, n_epochs=None, random_state=None, smoothing=0.5, width=1):
+            super().__init__(n_neighbors, n_epochs, random_state, smoothing)
+            self.width = width
+
+    with pytest.raises(TypeError, match="Undeclared declares no constraint for its parameter 'width'"):
+        Undeclared().fit(X)
 
 
 @pytest.fixture(scope="module")
