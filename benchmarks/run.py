@@ -1,10 +1,13 @@
 """Side-by-side benchmark: umapx and every peer, each fit in a fresh process, one at a time.
 
     python benchmarks/run.py [--datasets digits,mnist_test,...] [--libraries umapx,umap-learn,...] [--torchdr]
+                             [--idle-only]
 
 Records per data set and library the process's wall time, peak RSS, umapx's stage times and the
 quality figures (trustworthiness k=15 on a 5,000-point sample, 5-fold 10-NN accuracy), then writes
-``benchmarks/results/<date>.json`` and ``benchmarks/RESULTS.md``.
+``benchmarks/results/<date>.json`` and ``benchmarks/RESULTS.md``. Unless ``--idle-only``, each fit
+is also timed on a shared machine: two identical fits at once in two processes ("pair", the mean of
+the two), and one fit beside two CPU-bound processes ("busy").
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +59,34 @@ def run_fit(library: str, dataset: str, workdir: str, env: dict | None = None, t
             "embedding": prefix + ".npy"}
 
 
+def run_pair(library: str, dataset: str, workdir: str) -> dict:
+    """Two identical fits at once, each in a fresh process: the mean of their wall times."""
+    folders = [os.path.join(workdir, tag) for tag in ("a", "b")]
+    for folder in folders:
+        os.makedirs(folder, exist_ok=True)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda folder: run_fit(library, dataset, folder), folders))
+    failed = next((r for r in results if r["status"] != "ok"), None)
+    return failed or {"status": "ok", "wall_s": float(np.mean([r["wall_s"] for r in results]))}
+
+
+def run_busy(library: str, dataset: str, workdir: str, n_busy: int = 2) -> dict:
+    """One fit beside ``n_busy`` CPU-bound processes (a Python loop each)."""
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n_busy)]
+    try:
+        time.sleep(0.5)
+        result = run_fit(library, dataset, workdir)
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+    result.pop("embedding", None)
+    return result
+
+
+SHARED = {"pair": run_pair, "busy": run_busy}
+
+
 def quality(dataset: str, embedding_path: str) -> dict:
     from fit_one import load_spec
     from umapx.evaluation import knn_accuracy, trustworthiness
@@ -81,6 +113,7 @@ def main(argv=None):
     parser.add_argument("--datasets", default=",".join(DEFAULT_DATASETS))
     parser.add_argument("--libraries", default=",".join(LIBRARIES))
     parser.add_argument("--torchdr", action="store_true", help="also run torchdr (slow on CPU)")
+    parser.add_argument("--idle-only", action="store_true", help="skip the shared-machine timings")
     parser.add_argument("--out", default=str(HERE / "results"), help="folder for the JSON record")
     parser.add_argument("--markdown", default=str(HERE / "RESULTS.md"), help="where to write the table")
     args = parser.parse_args(argv)
@@ -100,6 +133,11 @@ def main(argv=None):
                 else:
                     print(f"    failed: {result['error']}", flush=True)
                 record["runs"].append({"dataset": dataset, "library": library, **result})
+                for condition, run in ({} if args.idle_only else SHARED).items():
+                    result = run(library, dataset, workdir)
+                    print(f"    {condition}: " + (f"{result['wall_s']:.1f} s" if result["status"] == "ok"
+                                                  else f"failed: {result['error']}"), flush=True)
+                    record["runs"].append({"dataset": dataset, "library": library, "condition": condition, **result})
         if "umapx" in libraries:
             record["cold_start"] = cold_start(workdir)
     out = Path(args.out)
@@ -131,8 +169,9 @@ def _machine() -> str:
 
 
 def markdown(record: dict) -> str:
-    """The results table: time (trust / acc) per library and the ratio umapx / fastest peer."""
-    runs = record["runs"]
+    """The results table: time (trust / acc) per library and the ratio umapx / fastest peer; then the
+    shared-machine table where the record has one."""
+    runs = [r for r in record["runs"] if r.get("condition", "idle") == "idle"]
     libraries = list(dict.fromkeys(r["library"] for r in runs))
     datasets = list(dict.fromkeys(r["dataset"] for r in runs))
     peers = [lib for lib in libraries if lib != "umapx"]
@@ -154,6 +193,7 @@ def markdown(record: dict) -> str:
         peer_times = [times[p] for p in peers if p in times]
         ratio = f"{times['umapx'] / min(peer_times):.2f}" if "umapx" in times and peer_times else "—"
         lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {ratio} |")
+    lines += _shared_table(record["runs"], libraries, datasets, peers)
     cold = record.get("cold_start", {})
     if cold.get("umapx_digits_empty_cache_s") is not None:
         lines += ["", f"Cold start: umapx on digits with an empty numba cache (first fit after a plain pip install): "
@@ -171,6 +211,29 @@ def markdown(record: dict) -> str:
             lines.append(f"| {r['dataset']} | {r['import_s']:.2f} | " + " | ".join(
                 f"{v:.2f}" for v in r["stages"].values()) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _shared_table(runs, libraries, datasets, peers):
+    """Pair and busy times per library, each with umapx / fastest peer under the same condition."""
+    shared = [r for r in runs if r.get("condition", "idle") in SHARED]
+    if not shared:
+        return []
+    lines = ["", "Shared machine: wall time per fit with two identical fits running at once in two processes "
+             "(pair) and beside two CPU-bound processes (busy); ratio umapx / fastest peer in that condition.", "",
+             "| data | " + " | ".join(f"{lib} pair / busy" for lib in libraries) + " | ratio pair | ratio busy |",
+             "|---" * (len(libraries) + 3) + "|"]
+    for dataset in datasets:
+        times = {(r["library"], r["condition"]): r["wall_s"] for r in shared
+                 if r["dataset"] == dataset and r["status"] == "ok"}
+        cells = [" / ".join(f"{times[lib, c]:.1f} s" if (lib, c) in times else "—" for c in SHARED)
+                 for lib in libraries]
+        ratios = []
+        for condition in SHARED:
+            peer_times = [times[p, condition] for p in peers if (p, condition) in times]
+            ours = times.get(("umapx", condition))
+            ratios.append(f"{ours / min(peer_times):.2f}" if ours and peer_times else "—")
+        lines.append(f"| {dataset} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    return lines
 
 
 def _fmt(value):

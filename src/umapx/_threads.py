@@ -1,29 +1,143 @@
-"""``n_jobs`` as a context manager: numba's thread count for the call, restored afterwards."""
+"""How many threads a call may use, and the thread settings it changes for its duration only.
+
+Seeded results are the same on any number of threads, so the count can follow the machine: the
+CPUs this process may run on (its affinity mask, capped by a cgroup CPU quota), less the threads of
+other processes that are running on them now. The layout's SGD meets a barrier several thousand
+times per fit; a thread that waits there for a partner the scheduler has given to another process
+costs a whole time slice, so on a shared machine fewer threads finish sooner.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+import time
 from contextlib import contextmanager
+from pathlib import Path
+
+_CGROUP = Path("/sys/fs/cgroup")
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, capped by the floor of a cgroup CPU quota
+    (a quota of 1.5 CPUs gives 1: two threads would each get three quarters of a CPU and meet at
+    every barrier)."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        count = os.cpu_count() or 1
+    quota = cgroup_quota()
+    return max(1, min(count, math.floor(quota))) if quota else count
+
+
+def cgroup_quota(root=_CGROUP, membership="/proc/self/cgroup") -> float | None:
+    """CPUs' worth of time per period allowed by the cgroups holding this process (v2 ``cpu.max``
+    or v1 ``cpu.cfs_quota_us``, the smallest along the path to the root), None without a quota.
+    ``membership`` lists the process's cgroups, ``root`` is where the hierarchies are mounted."""
+    try:
+        lines = Path(membership).read_text().splitlines()
+    except OSError:
+        return None
+    quotas = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            quotas += [_quota_v2(folder / "cpu.max") for folder in _ancestors(Path(root), path)]
+        elif "cpu" in controllers.split(","):
+            quotas += [_quota_v1(folder) for folder in _ancestors(Path(root) / controllers, path)]
+    quotas = [q for q in quotas if q]
+    return min(quotas) if quotas else None
+
+
+def _ancestors(base, path):
+    parts = [p for p in path.split("/") if p]
+    return [base.joinpath(*parts[:depth]) for depth in range(len(parts), -1, -1)]
+
+
+def _quota_v2(file):
+    try:
+        quota, period = file.read_text().split()
+    except (OSError, ValueError):
+        return None
+    return None if quota == "max" else int(quota) / int(period)
+
+
+def _quota_v1(folder):
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text())
+        period = int((folder / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 else None
+
+
+def others_running(usable: int) -> float:
+    """Threads of other processes runnable now on this process's ``usable`` CPUs: the machine's
+    runnable count (``/proc/loadavg``) less this process's own, scaled to the share of the machine's
+    CPUs it may use; 0 where ``/proc`` is missing."""
+    try:
+        running = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+        own = sum(_state(task) == "R" for task in Path("/proc/self/task").iterdir())
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0, running - own) * usable / (os.cpu_count() or 1)
+
+
+def _state(task):
+    try:
+        return (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def effective_n_jobs(n_jobs: int | None) -> int:
-    """-1 (or None) means every core; -2 all but one, as in scikit-learn."""
+    """-1 (or None) means every usable CPU; -2 all but one, as in scikit-learn; a positive count is
+    kept (numba's pool is the limit)."""
     import numba
 
-    available = numba.config.NUMBA_NUM_THREADS
     if n_jobs is None or n_jobs == 0:
         n_jobs = -1
-    count = n_jobs if n_jobs > 0 else available + 1 + n_jobs
-    return max(1, min(count, available))
+    count = n_jobs if n_jobs > 0 else usable_cpus() + 1 + n_jobs
+    return max(1, min(count, numba.config.NUMBA_NUM_THREADS))
+
+
+class Threads:
+    """The thread count of a running call: at most ``most``, fewer while other processes run on this
+    process's CPUs. ``adjust``, called between parallel steps, sets numba's count for the calling
+    thread; ``pace`` adjusts when ``EVERY_S`` seconds have passed since the last time."""
+
+    EVERY_S = 0.05
+
+    def __init__(self, most: int):
+        self.most, self.usable = most, usable_cpus()
+        self.count, self.last = most, 0.0
+
+    def adjust(self) -> int:
+        import numba
+
+        free = self.usable - round(others_running(self.usable))
+        self.count = max(1, min(self.most, free))
+        numba.set_num_threads(self.count)
+        self.last = time.perf_counter()
+        return self.count
+
+    def pace(self) -> None:
+        if time.perf_counter() - self.last >= self.EVERY_S:
+            self.adjust()
 
 
 @contextmanager
 def thread_limit(n_jobs: int | None):
-    """Run the body with numba using ``n_jobs`` threads; restores the previous count even on error."""
+    """Run the body with numba and the BLAS using at most ``n_jobs`` threads (``effective_n_jobs``),
+    fewer on a busy machine; yields the ``Threads``. Numba's count and the BLAS pools are restored
+    afterwards, also after an exception; no environment variable is touched."""
     import numba
+    from threadpoolctl import threadpool_limits
 
     previous = numba.get_num_threads()
-    numba.set_num_threads(effective_n_jobs(n_jobs))
+    threads = Threads(effective_n_jobs(n_jobs))
     try:
-        yield numba.get_num_threads()
+        with threadpool_limits(limits=threads.adjust(), user_api="blas"):
+            yield threads
     finally:
         numba.set_num_threads(previous)

@@ -147,7 +147,7 @@ def build_graph(
         key = seed_key(random_state)
         with stage("nearest neighbours"), progress(verbose, tqdm_kwds, n, "points", "kNN") as bar:
             knn_idx, knn_dist, index = _neighbors(
-                X, k, resolved, precomputed_knn, key, random_state is not None, threads, args, bar
+                X, k, resolved, precomputed_knn, key, random_state is not None, threads.count, args, bar
             )
         with stage("fuzzy simplicial set"):
             limit = disconnection_limit(resolved, disconnection_distance)
@@ -156,7 +156,7 @@ def build_graph(
                 idx, dist, set_op_mix_ratio=set_op_mix_ratio, local_connectivity=local_connectivity
             )
             if y is not None:
-                graph = _supervise(graph, y, args, k, key, threads)
+                graph = _supervise(graph, y, args, k, key, threads.count)
     return Graph(
         graph=graph,
         metric=resolved,
@@ -346,7 +346,7 @@ def embed_graph(
             )
         monitor = _monitor(args, graphs[0].graph, n_epochs, *curves[0])
         with (
-            stage(f"optimisation ({n_epochs} epochs, {threads} threads)"),
+            stage(f"optimisation ({n_epochs} epochs, {threads.count} threads at the start)"),
             progress(verbose, tqdm_kwds, n_epochs, "epochs", "layout") as bar,
         ):
             head = optimize_layout(
@@ -364,6 +364,7 @@ def embed_graph(
                 terms=terms,
                 monitor=monitor,
                 progress=bar,
+                threads=threads,
             )
         layouts = []
         blocks = np.split(head, np.cumsum([g.n_vertices for g in graphs])[:-1])
@@ -375,7 +376,7 @@ def embed_graph(
             if output_dens and radii is not None:
                 with stage("embedding radii"):
                     rad_emb = _embedding_radii(
-                        block, min(g.n_neighbors, g.n_vertices - 1), key, random_state is not None, threads
+                        block, min(g.n_neighbors, g.n_vertices - 1), key, random_state is not None, threads.count
                     )
             layouts.append(
                 Layout(

@@ -208,7 +208,7 @@ class UMAP(ParamsMixin):
         graph, layout = self.graph_model_, self.layout_
         with thread_limit(self.n_jobs) as threads:
             mu, keys, idx, dist = memberships(
-                graph, X, seed=self.transform_seed, n_jobs=threads, breadth=self.transform_queue_size / 4.0
+                graph, X, seed=self.transform_seed, n_jobs=threads.count, breadth=self.transform_queue_size / 4.0
             )
             if self.transform_mode == "graph":
                 return mu
@@ -233,7 +233,7 @@ class UMAP(ParamsMixin):
                 return embedding
             euclidean = resolve_metric("euclidean", None, self.n_components)
             training = ExactIndex(graph.per_vertex(layout.embedding))
-            emb_idx, emb_dist = training.query(embedding, graph.n_neighbors, euclidean, n_jobs=threads)
+            emb_idx, emb_dist = training.query(embedding, graph.n_neighbors, euclidean, n_jobs=threads.count)
             return embedding, rad_orig, new_point_radii(graph, emb_idx, emb_dist, power=1)
 
     def inverse_transform(self, Y):
@@ -246,7 +246,7 @@ class UMAP(ParamsMixin):
         if Y.shape[1] != self.n_components:
             raise ValueError(f"Y has {Y.shape[1]} columns, but the embedding has n_components={self.n_components}.")
         with thread_limit(self.n_jobs) as threads:
-            return inverse(self.graph_model_, self.layout_, Y, n_jobs=threads)
+            return inverse(self.graph_model_, self.layout_, Y, n_jobs=threads.count)
 
     def update(self, X):
         """Add the rows of ``X`` to the fitted model without refitting: progressive UMAP (002 Alg. 3,
@@ -272,7 +272,7 @@ class UMAP(ParamsMixin):
                 X,
                 key=key,
                 deterministic=self.random_state is not None,
-                n_jobs=threads,
+                n_jobs=threads.count,
                 learning_rate=self.learning_rate,
                 repulsion_strength=self.repulsion_strength,
                 negative_sample_rate=self.negative_sample_rate,

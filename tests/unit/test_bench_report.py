@@ -48,3 +48,23 @@ def test_quality_rss_imports_and_stages_are_shown(bench, record):
     assert f"({umapx_digits['trust']:.3f} / {umapx_digits['acc']:.3f}, {umapx_digits['peak_rss_mb']:.0f} MB)" in table
     assert f"umap-learn {record['imports']['umap-learn']:.2f}" in table
     assert "| digits | 0.00 | 0.18 | 0.16 | 0.02 | 0.79 |" in table
+
+
+def test_shared_table_gives_each_condition_its_own_ratio(bench, record):
+    shared = [
+        {"dataset": "digits", "library": lib, "condition": cond, "status": "ok", "wall_s": t}
+        for lib, cond, t in [
+            ("umapx", "pair", 2.0),
+            ("fastumap", "pair", 4.0),
+            ("scranpy", "pair", 5.0),
+            ("umapx", "busy", 3.0),
+            ("fastumap", "busy", 2.0),
+            ("scranpy", "busy", 6.0),
+        ]
+    ]
+    table = bench.markdown({**record, "runs": record["runs"] + shared})
+    rows = [line for line in table.splitlines() if line.startswith("| digits |")]
+    assert rows[0] == _row(bench.markdown(record), "digits")  # the idle table ignores the shared runs
+    shared_row = next(row for row in rows[1:] if "s / " in row)
+    assert shared_row.endswith("| 0.50 | 1.50 |")
+    assert "2.0 s / 3.0 s" in shared_row

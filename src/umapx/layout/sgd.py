@@ -231,6 +231,7 @@ def optimize_layout(
     terms=(),
     monitor=None,
     progress=None,
+    threads=None,
 ):
     """Run ``n_epochs`` of SGD on ``head`` (float32, modified in place) and return it.
 
@@ -249,7 +250,8 @@ def optimize_layout(
 
     ``terms`` (``layout.terms``, prepared) add to the loss. ``negative_sampling`` (see
     ``sampling_scheme``) and ``monitor`` (a ``loss.LossMonitor``, which can stop the run early) apply
-    to a single own graph only.
+    to a single own graph only. ``threads`` (a ``_threads.Threads``) re-counts the threads between
+    epochs (the result does not depend on their number).
     """
     graphs = list(graph) if isinstance(graph, (list, tuple)) else [graph]
     if n_epochs == 0 or sum(g.nnz for g in graphs) == 0:
@@ -273,6 +275,8 @@ def optimize_layout(
     scheme = sampling_scheme(graph, negative_sampling if own else "umap", rate, w_max)
     edges = Edges(indptr, tails, eps, float(graph.data.sum() / graph.data.max()), float(ab[0, 0]), float(ab[0, 1]))
     for epoch in range(n_epochs):
+        if threads is not None:
+            threads.pace()
         if own:
             snapshot[:] = head
         alpha = learning_rate * (1.0 - epoch / n_epochs)

@@ -1,0 +1,104 @@
+"""Thread counts follow the CPUs a fit may use and the other processes running on them; a fit leaves
+every thread setting of the process as it found it."""
+
+import os
+import subprocess
+import sys
+
+import numba
+import pytest
+from threadpoolctl import threadpool_info
+
+import umapx._threads as threads
+import umapx.layout.sgd
+from umapx import UMAP
+
+
+def _counts(monkeypatch):
+    """The numba thread count of every SGD kernel call of the fits that follow."""
+    seen, kernel = [], umapx.layout.sgd.sgd_epoch
+
+    def spy(*args):
+        seen.append(numba.get_num_threads())
+        return kernel(*args)
+
+    monkeypatch.setattr(umapx.layout.sgd, "sgd_epoch", spy)
+    return seen
+
+
+def test_one_cpu_affinity_mask_gives_one_thread():
+    script = (
+        "import os, numba, umapx, umapx.layout.sgd as sgd\n"
+        "from sklearn.datasets import load_digits\n"
+        "os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})\n"
+        "seen, kernel = [], sgd.sgd_epoch\n"
+        "sgd.sgd_epoch = lambda *a: (seen.append(numba.get_num_threads()), kernel(*a))\n"
+        "umapx.UMAP(n_jobs=-1, n_epochs=5, random_state=0).fit(load_digits().data[:400])\n"
+        "print(sorted(set(seen)), len(seen))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[1]", str(5 * umapx.layout.sgd.PHASES)]
+
+
+def test_other_running_processes_take_threads_without_changing_bytes(digits, monkeypatch):
+    X = digits[0][:600]
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(threads, "others_running", lambda usable: 0.0)
+    seen = _counts(monkeypatch)
+    idle = UMAP(n_jobs=2, n_epochs=20, random_state=0).fit_transform(X)
+    assert set(seen) == {min(2, numba.config.NUMBA_NUM_THREADS)}
+    seen.clear()
+    monkeypatch.setattr(threads, "others_running", lambda usable: 1.0)
+    busy = UMAP(n_jobs=2, n_epochs=20, random_state=0).fit_transform(X)
+    assert set(seen) == {1}
+    assert busy.tobytes() == idle.tobytes()
+
+
+def test_thread_count_follows_load_during_the_layout(digits, monkeypatch):
+    load = iter(
+        [0.0] * 3 + [1.0] * 100
+    )  # others start running after the first epoch (a check per stage, then per epoch)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(threads, "others_running", lambda usable: next(load))
+    monkeypatch.setattr(threads.Threads, "EVERY_S", 0.0)
+    seen = _counts(monkeypatch)
+    UMAP(n_jobs=2, n_epochs=4, random_state=0).fit(digits[0][:400])
+    phases = umapx.layout.sgd.PHASES
+    assert seen == [min(2, numba.config.NUMBA_NUM_THREADS)] * phases + [1] * 3 * phases
+
+
+def test_cgroup_quota_caps_the_cpus(tmp_path, monkeypatch):
+    (tmp_path / "app" / "job").mkdir(parents=True)
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    (tmp_path / "app" / "cpu.max").write_text("150000 100000\n")
+    (tmp_path / "app" / "job" / "cpu.max").write_text("max 100000\n")
+    v2 = tmp_path / "v2"
+    v2.write_text("0::/app/job\n")
+    assert threads.cgroup_quota(tmp_path, v2) == 1.5
+    (tmp_path / "cpu,cpuacct").mkdir()
+    (tmp_path / "cpu,cpuacct" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu,cpuacct" / "cpu.cfs_period_us").write_text("100000\n")
+    v1 = tmp_path / "v1"
+    v1.write_text("4:memory:/x\n2:cpu,cpuacct:/docker/abc\n")  # the container sees its own cgroup at the root
+    assert threads.cgroup_quota(tmp_path, v1) == 0.5
+    v1.write_text("2:cpu,cpuacct:/\n")
+    (tmp_path / "cpu,cpuacct" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert threads.cgroup_quota(tmp_path, v1) is None
+    monkeypatch.setattr(threads, "cgroup_quota", lambda: 1.5)
+    assert threads.usable_cpus() == 1
+    assert threads.effective_n_jobs(-1) == 1
+
+
+def _settings():
+    blas = sorted((pool["filepath"], pool["num_threads"]) for pool in threadpool_info())
+    return numba.get_num_threads(), blas, dict(os.environ)
+
+
+def test_thread_settings_are_restored_after_a_fit_that_raises(digits):
+    def stop(epoch, embedding, record):
+        raise RuntimeError("stop here")
+
+    before = _settings()
+    with pytest.raises(RuntimeError, match="stop here"):
+        UMAP(n_jobs=1, n_epochs=10, random_state=0, callbacks=[stop]).fit(digits[0][:400])
+    assert _settings() == before
