@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,18 +127,42 @@ class Threads:
             self.adjust()
 
 
+_BLAS_LOCK = threading.Lock()
+_BLAS = {"users": 0, "limiter": None}
+
+
+@contextmanager
+def _blas_limit(count):
+    """The BLAS pools at most ``count`` threads while a call of this process is inside. They are one
+    setting per process: the first call in sets it and the last one out restores the pools, so calls
+    from several Python threads at once never restore each other's limit or leave theirs behind."""
+    from threadpoolctl import threadpool_limits
+
+    with _BLAS_LOCK:
+        if _BLAS["users"] == 0:
+            _BLAS["limiter"] = threadpool_limits(limits=count, user_api="blas")
+        _BLAS["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS["users"] -= 1
+            if _BLAS["users"] == 0:
+                _BLAS["limiter"].restore_original_limits()
+
+
 @contextmanager
 def thread_limit(n_jobs: int | None):
     """Run the body with numba and the BLAS using at most ``n_jobs`` threads (``effective_n_jobs``),
-    fewer on a busy machine; yields the ``Threads``. Numba's count and the BLAS pools are restored
-    afterwards, also after an exception; no environment variable is touched."""
+    fewer on a busy machine; yields the ``Threads``. Numba's count (a setting of the calling thread)
+    and the BLAS pools are restored afterwards, also after an exception; no environment variable is
+    touched."""
     import numba
-    from threadpoolctl import threadpool_limits
 
     previous = numba.get_num_threads()
     threads = Threads(effective_n_jobs(n_jobs))
     try:
-        with threadpool_limits(limits=threads.adjust(), user_api="blas"):
+        with _blas_limit(threads.adjust()):
             yield threads
     finally:
         numba.set_num_threads(previous)

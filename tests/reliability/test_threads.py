@@ -4,6 +4,7 @@ every thread setting of the process as it found it."""
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import pytest
@@ -102,3 +103,13 @@ def test_thread_settings_are_restored_after_a_fit_that_raises(digits):
     with pytest.raises(RuntimeError, match="stop here"):
         UMAP(n_jobs=1, n_epochs=10, random_state=0, callbacks=[stop]).fit(digits[0][:400])
     assert _settings() == before
+
+
+def test_fits_in_two_python_threads_at_once_leave_the_settings_as_they_were(digits):
+    X = digits[0][:500]
+    alone = UMAP(n_epochs=30, random_state=0).fit_transform(X)
+    before = _settings()
+    with ThreadPoolExecutor(2) as pool:
+        both = list(pool.map(lambda seed: UMAP(n_epochs=30, random_state=seed).fit_transform(X), [0, 0, 0, 0]))
+    assert _settings() == before
+    assert all(run.tobytes() == alone.tobytes() for run in both)
