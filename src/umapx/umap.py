@@ -50,9 +50,10 @@ class UMAP(ParamsMixin):
     """Uniform Manifold Approximation and Projection, with umap-learn's parameters and defaults.
 
     Seeded runs (``random_state`` set) are bit-identical across runs and across ``n_jobs``, and still
-    use every thread given. See umap-learn's documentation for the meaning of each parameter;
-    ``transform_queue_size`` / 4 scales the search breadth of an approximate index in ``transform``,
-    and ``angular_rp_forest`` builds pynndescent's trees by angle.
+    run in parallel. ``n_jobs=-1`` counts the CPUs of the affinity mask and cgroup quota; a fit uses
+    fewer threads than ``n_jobs`` while other processes run on them. See umap-learn's documentation
+    for the meaning of each parameter; ``transform_queue_size`` / 4 scales the search breadth of an
+    approximate index in ``transform``, and ``angular_rp_forest`` builds pynndescent's trees by angle.
 
     ``densmap=True`` adds DensMAP's density term (see ``DensMAP``). With ``densmap`` or ``output_dens``
     the fitted ``rad_orig_`` holds the data's log local radii (NaN for a point without graph edges),
