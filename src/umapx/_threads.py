@@ -91,27 +91,29 @@ def _state(task):
         return ""
 
 
-def effective_n_jobs(n_jobs: int | None) -> int:
-    """-1 (or None) means every usable CPU; -2 all but one, as in scikit-learn; a positive count is
-    kept (numba's pool is the limit)."""
+def effective_n_jobs(n_jobs: int | None, usable: int | None = None) -> int:
+    """-1 (or None) means every usable CPU (``usable``, else ``usable_cpus()``); -2 all but one, as in
+    scikit-learn; a positive count is kept (numba's pool is the limit)."""
     import numba
 
     if n_jobs is None or n_jobs == 0:
         n_jobs = -1
-    count = n_jobs if n_jobs > 0 else usable_cpus() + 1 + n_jobs
+    count = n_jobs if n_jobs > 0 else (usable or usable_cpus()) + 1 + n_jobs
     return max(1, min(count, numba.config.NUMBA_NUM_THREADS))
 
 
 class Threads:
-    """The thread count of a running call: at most ``most``, fewer while other processes run on this
-    process's CPUs. ``adjust``, called between parallel steps, sets numba's count for the calling
-    thread; ``pace`` adjusts when ``EVERY_S`` seconds have passed since the last time."""
+    """The thread count of a running call: at most ``effective_n_jobs(n_jobs)``, fewer while other
+    processes run on this process's CPUs. ``adjust``, called between parallel steps, sets numba's
+    count for the calling thread; ``pace`` adjusts when ``EVERY_S`` seconds have passed since the
+    last time."""
 
     EVERY_S = 0.05
 
-    def __init__(self, most: int):
-        self.most, self.usable = most, usable_cpus()
-        self.count, self.last = most, 0.0
+    def __init__(self, n_jobs: int | None):
+        self.usable = usable_cpus()
+        self.most = effective_n_jobs(n_jobs, self.usable)
+        self.count, self.last = self.most, 0.0
 
     def adjust(self) -> int:
         import numba
@@ -160,7 +162,7 @@ def thread_limit(n_jobs: int | None):
     import numba
 
     previous = numba.get_num_threads()
-    threads = Threads(effective_n_jobs(n_jobs))
+    threads = Threads(n_jobs)
     try:
         with _blas_limit(threads.adjust()):
             yield threads

@@ -56,9 +56,8 @@ def test_other_running_processes_take_threads_without_changing_bytes(digits, mon
 
 
 def test_thread_count_follows_load_during_the_layout(digits, monkeypatch):
-    load = iter(
-        [0.0] * 3 + [1.0] * 100
-    )  # others start running after the first epoch (a check per stage, then per epoch)
+    # others start running after the first epoch (a check per stage, then one per epoch)
+    load = iter([0.0] * 3 + [1.0] * 100)
     monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
     monkeypatch.setattr(threads, "others_running", lambda usable: next(load))
     monkeypatch.setattr(threads.Threads, "EVERY_S", 0.0)
