@@ -4,7 +4,11 @@ Seeded results are the same on any number of threads, so the count can follow th
 CPUs this process may run on (its affinity mask, capped by a cgroup CPU quota), less the threads of
 other processes that are running on them now. The layout's SGD meets a barrier several thousand
 times per fit; a thread that waits there for a partner the scheduler has given to another process
-costs a whole time slice, so on a shared machine fewer threads finish sooner.
+costs a whole time slice, so on a shared machine fewer threads often finish sooner. Not always: the
+scheduler shares a CPU between threads, not processes, so more threads also win a larger share
+beside busy processes, and when the work between barriers is long that share wins. Which way it
+goes is measured, not guessed: while others run, the layout times its epochs on both counts and
+keeps the faster.
 """
 
 from __future__ import annotations
@@ -105,28 +109,45 @@ def effective_n_jobs(n_jobs: int | None, usable: int | None = None) -> int:
 class Threads:
     """The thread count of a running call: at most ``effective_n_jobs(n_jobs)``, fewer while other
     processes run on this process's CPUs. ``adjust``, called between parallel steps, sets numba's
-    count for the calling thread; ``pace`` adjusts when ``EVERY_S`` seconds have passed since the
-    last time."""
+    count for the calling thread from the load alone.
+
+    ``pace``, called after each epoch of the layout, works in windows of ``EVERY_S`` seconds: at the
+    end of one it records the seconds per epoch of the count it ran, and while other processes run
+    it picks between the count the load suggests and the most allowed: one not timed in the last
+    ``RETIME_S`` seconds is timed next, else the faster runs."""
 
     EVERY_S = 0.05
+    RETIME_S = 1.0
 
     def __init__(self, n_jobs: int | None):
         self.usable = usable_cpus()
         self.most = effective_n_jobs(n_jobs, self.usable)
-        self.count, self.last = self.most, 0.0
+        self.count, self.last, self.epochs = self.most, 0.0, 0
+        self.timed = {}  # count -> (seconds per epoch, when)
 
     def adjust(self) -> int:
-        import numba
-
-        free = self.usable - round(others_running(self.usable))
-        self.count = max(1, min(self.most, free))
-        numba.set_num_threads(self.count)
-        self.last = time.perf_counter()
+        self._use(self._free())
         return self.count
 
     def pace(self) -> None:
-        if time.perf_counter() - self.last >= self.EVERY_S:
-            self.adjust()
+        self.epochs += 1
+        now = time.perf_counter()
+        if now - self.last < self.EVERY_S:
+            return
+        self.timed[self.count] = ((now - self.last) / self.epochs, now)
+        rivals = sorted({self._free(), self.most})
+        stale = [c for c in rivals if now - self.timed.get(c, (0.0, -math.inf))[1] > self.RETIME_S]
+        self._use(stale[0] if stale else min(rivals, key=lambda c: self.timed[c][0]))
+
+    def _free(self):
+        return max(1, min(self.most, self.usable - round(others_running(self.usable))))
+
+    def _use(self, count):
+        import numba
+
+        self.count = count
+        numba.set_num_threads(count)
+        self.last, self.epochs = time.perf_counter(), 0
 
 
 _BLAS_LOCK = threading.Lock()

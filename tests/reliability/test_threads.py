@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import numba
 import pytest
@@ -51,20 +52,53 @@ def test_other_running_processes_take_threads_without_changing_bytes(digits, mon
     seen.clear()
     monkeypatch.setattr(threads, "others_running", lambda usable: 1.0)
     busy = UMAP(n_jobs=2, n_epochs=20, random_state=0).fit_transform(X)
-    assert set(seen) == {1}
+    assert seen[: umapx.layout.sgd.PHASES] == [1] * umapx.layout.sgd.PHASES  # the load's count comes first
     assert busy.tobytes() == idle.tobytes()
 
 
-def test_thread_count_follows_load_during_the_layout(digits, monkeypatch):
-    # others start running after the first epoch (a check per stage, then one per epoch)
+@pytest.mark.parametrize("seconds", [{1: 1.0, 2: 3.0}, {1: 3.0, 2: 1.0}], ids=["one thread faster", "two faster"])
+def test_under_load_the_layout_times_both_counts_and_keeps_the_faster(digits, monkeypatch, seconds):
+    # others start running after the first epoch (a check per stage and at the layout's start, then
+    # one per epoch); every epoch is a window, and each kernel call takes ``seconds`` of a fake clock
     load = iter([0.0] * 3 + [1.0] * 100)
+    clock = [0.0]
     monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
     monkeypatch.setattr(threads, "others_running", lambda usable: next(load))
+    monkeypatch.setattr(threads, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
     monkeypatch.setattr(threads.Threads, "EVERY_S", 0.0)
-    seen = _counts(monkeypatch)
+    monkeypatch.setattr(threads.Threads, "RETIME_S", 1e9)
+    seen, kernel = [], umapx.layout.sgd.sgd_epoch
+
+    def timed(*args):
+        seen.append(numba.get_num_threads())
+        clock[0] += seconds[seen[-1]]
+        return kernel(*args)
+
+    monkeypatch.setattr(umapx.layout.sgd, "sgd_epoch", timed)
     UMAP(n_jobs=2, n_epochs=4, random_state=0).fit(digits[0][:400])
-    phases = umapx.layout.sgd.PHASES
-    assert seen == [min(2, numba.config.NUMBA_NUM_THREADS)] * phases + [1] * 3 * phases
+    most, phases = min(2, numba.config.NUMBA_NUM_THREADS), umapx.layout.sgd.PHASES
+    keep = 1 if seconds[1] < seconds[2] or most == 1 else most
+    # epoch 0 on all threads (idle); epoch 1 times the load's count; epochs 2 and 3 on the faster
+    assert seen == [most] * phases + [1] * phases + [keep] * 2 * phases
+
+
+def test_a_count_not_timed_lately_is_timed_again(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(threads, "others_running", lambda usable: 1.0)
+    monkeypatch.setattr(threads, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    monkeypatch.setattr(numba, "set_num_threads", lambda count: None)
+    pool = threads.Threads(2)
+    pool.most = 2  # whatever numba's pool size here
+    pool.adjust()
+    counts = []
+    for _ in range(1000):  # about 10 s of epochs: 1 thread takes 0.01 s each, 2 threads 0.03 s
+        counts.append(pool.count)
+        clock[0] += 0.01 if pool.count == 1 else 0.03
+        pool.pace()
+    runs = [c for k, c in enumerate(counts) if k == 0 or counts[k - 1] != c]
+    assert counts.count(1) > 0.9 * len(counts)
+    assert runs.count(2) >= 9  # two threads timed again about once a second
 
 
 def test_cgroup_quota_caps_the_cpus(tmp_path, monkeypatch):

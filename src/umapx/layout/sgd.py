@@ -251,7 +251,7 @@ def optimize_layout(
     ``terms`` (``layout.terms``, prepared) add to the loss. ``negative_sampling`` (see
     ``sampling_scheme``) and ``monitor`` (a ``loss.LossMonitor``, which can stop the run early) apply
     to a single own graph only. ``threads`` (a ``_threads.Threads``) re-counts the threads between
-    epochs (the result does not depend on their number).
+    epochs and times them (the result does not depend on their number).
     """
     graphs = list(graph) if isinstance(graph, (list, tuple)) else [graph]
     if n_epochs == 0 or sum(g.nnz for g in graphs) == 0:
@@ -274,9 +274,9 @@ def optimize_layout(
     w_max = float(graph.data.max()) if own else 1.0
     scheme = sampling_scheme(graph, negative_sampling if own else "umap", rate, w_max)
     edges = Edges(indptr, tails, eps, float(graph.data.sum() / graph.data.max()), float(ab[0, 0]), float(ab[0, 1]))
+    if threads is not None:
+        threads.adjust()
     for epoch in range(n_epochs):
-        if threads is not None:
-            threads.pace()
         if own:
             snapshot[:] = head
         alpha = learning_rate * (1.0 - epoch / n_epochs)
@@ -317,6 +317,8 @@ def optimize_layout(
             apply_pulls(head, indptr, reverse, pull)
         elif rows is not None:
             tail[rows] = head
+        if threads is not None:
+            threads.pace()
         if progress is not None:
             progress.update(1)
         if track and monitor.after_epoch(epoch + 1, head, loss.sum(axis=0)):
