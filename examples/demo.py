@@ -6,10 +6,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-
 import umapx
+import umapx.plot
 from umapx.datasets import load_or_bundled
 from umapx.evaluation import knn_accuracy, trustworthiness
 
@@ -17,16 +15,15 @@ name = sys.argv[1] if len(sys.argv) > 1 else "fashion_mnist"
 X, y, source = load_or_bundled(name)
 print(f"data: {source}, {X.shape[0]} x {X.shape[1]}")
 start = time.perf_counter()
-embedding = umapx.UMAP(random_state=42, verbose=True).fit_transform(X)
+model = umapx.UMAP(random_state=42, verbose=True).fit(X)
+embedding = model.embedding_
 print(f"fit time: {time.perf_counter() - start:.1f} s")
 print(f"trustworthiness (k=15): {trustworthiness(X, embedding, k=15):.3f}")
 print(f"10-NN accuracy (5-fold): {knn_accuracy(embedding, y, k=10):.3f}")
 
 out = Path("demo_out")
 out.mkdir(exist_ok=True)
-fig, ax = plt.subplots(figsize=(8, 8))
-ax.scatter(embedding[:, 0], embedding[:, 1], c=y, cmap="tab10", s=0.5 if len(y) > 20000 else 3, linewidths=0)
+ax = umapx.plot.points(model, labels=y, color_key_cmap="tab10")
 ax.set_title(f"umapx on {source}")
-ax.set_axis_off()
-fig.savefig(out / "demo.png", dpi=120, bbox_inches="tight")
+ax.figure.savefig(out / "demo.png", dpi=100, bbox_inches="tight")
 print(f"wrote {out / 'demo.png'}")
