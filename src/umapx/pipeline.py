@@ -317,14 +317,12 @@ def embed_graph(
     for i in range(len(graphs)):
         block = {**args, **{name: v[i] for name, v in per_block.items()}}
         check_params("embed_graph", block, LAYOUT_CONSTRAINTS)
-        if block["min_dist"] > block["spread"]:
-            raise ValueError(f"min_dist ({block['min_dist']}) must not exceed spread ({block['spread']}).")
+        check_layout_options(block)
     if len(graphs) > 1 and (output_dens or loss_report is not None or callbacks or negative_sampling != "umap"):
         raise ValueError(
             "output_dens, loss_report, callbacks and negative_sampling other than 'umap' apply to a "
             "single graph; got a list of graphs."
         )
-    check_layout_options(args)
     with logging_to_stderr(verbose), thread_limit(n_jobs) as threads:
         rng = as_generator(random_state)
         key = seed_key(rng)
@@ -406,6 +404,8 @@ def _per_block(value, n):
 
 
 def check_layout_options(args):
+    if args["min_dist"] > args["spread"]:
+        raise ValueError(f"min_dist ({args['min_dist']}) must not exceed spread ({args['spread']}).")
     euclidean = ALIASES.get(args["output_metric"], args["output_metric"]) == "euclidean"
     if (args["output_dens"] or any(isinstance(t, DensityTerm) for t in args["terms"])) and not euclidean:
         raise ValueError(
