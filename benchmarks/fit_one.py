@@ -12,7 +12,6 @@ START = time.perf_counter()
 
 def fit_umapx(X, **kwargs):
     import logging
-    import re
 
     import umapx
 
@@ -20,9 +19,8 @@ def fit_umapx(X, **kwargs):
 
     class StageTimes(logging.Handler):
         def emit(self, record):
-            match = re.match(r"(.+?)(?: \(.*\))? done in ([0-9.]+) s", record.getMessage())
-            if match:
-                stages[match.group(1)] = float(match.group(2))
+            if hasattr(record, "seconds"):
+                stages[record.stage] = record.seconds
 
     logger = logging.getLogger("umapx")
     logger.addHandler(StageTimes())

@@ -28,12 +28,15 @@ def logging_to_stderr(verbose):
 
 
 @contextmanager
-def stage(name):
-    """Log the start of a stage and its time when it ends."""
+def stage(name, detail=None):
+    """Log the start of a stage and its time when it ends; the end's record carries ``stage`` (the
+    name) and ``seconds`` as attributes for handlers that collect stage times."""
+    label = name if detail is None else f"{name} ({detail})"
     start = time.perf_counter()
-    log.info("%s ...", name)
+    log.info("%s ...", label)
     yield
-    log.info("%s done in %.2f s", name, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    log.info("%s done in %.2f s", label, seconds, extra={"stage": name, "seconds": seconds})
 
 
 @contextmanager

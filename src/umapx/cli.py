@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 import time
 import zipfile
@@ -195,7 +194,7 @@ def draw(model, labels, path):
 
 # ------------------------------------------------------------------ commands
 class _StageTimes(logging.Handler):
-    """Within ``with``, collects the 'umapx' logger's "<stage> done in X s" records as {stage: seconds}."""
+    """Within ``with``, collects the stage times the 'umapx' logger reports as {stage: seconds}."""
 
     log = logging.getLogger("umapx")
 
@@ -210,9 +209,8 @@ class _StageTimes(logging.Handler):
         self.log.setLevel(self.previous)
 
     def emit(self, record):
-        match = re.match(r"(.+?)(?: \(.*\))? done in ([0-9.]+) s", record.getMessage())
-        if match:
-            self.times[match.group(1)] = float(match.group(2))
+        if hasattr(record, "seconds"):
+            self.times[record.stage] = record.seconds
 
 
 def fit(args):

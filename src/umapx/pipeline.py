@@ -344,7 +344,7 @@ def embed_graph(
             )
         monitor = _monitor(args, graphs[0].graph, n_epochs, *curves[0])
         with (
-            stage(f"optimisation ({n_epochs} epochs, {threads.count} threads at the start)"),
+            stage("optimisation", f"{n_epochs} epochs, {threads.count} threads at the start"),
             progress(verbose, tqdm_kwds, n_epochs, "epochs", "layout") as bar,
         ):
             head = optimize_layout(
