@@ -8,7 +8,7 @@ costs a whole time slice, so on a shared machine fewer threads often finish soon
 scheduler shares a CPU between threads, not processes, so more threads also win a larger share
 beside busy processes, and when the work between barriers is long that share wins. Which way it
 goes is measured, not guessed: while others run, the layout times its epochs on both counts and
-keeps the faster.
+keeps the faster, unless its threads already had whole CPUs.
 """
 
 from __future__ import annotations
@@ -112,17 +112,19 @@ class Threads:
     count for the calling thread from the load alone.
 
     ``pace``, called after each epoch of the layout, works in windows of ``EVERY_S`` seconds: at the
-    end of one it records the seconds per epoch of the count it ran, and while other processes run
-    it picks between the count the load suggests and the most allowed: one not timed in the last
-    ``RETIME_S`` seconds is timed next, else the faster runs."""
+    end of one it records the seconds per epoch of the count it ran. While other processes run, the
+    count the load suggests is kept as long as its threads had whole CPUs (``FULL`` of the window's
+    time each: two fits at once); else it picks between that count and the most allowed: one not
+    timed in the last ``RETIME_S`` seconds is timed next, else the faster runs."""
 
     EVERY_S = 0.05
     RETIME_S = 1.0
+    FULL = 0.9
 
     def __init__(self, n_jobs: int | None):
         self.usable = usable_cpus()
         self.most = effective_n_jobs(n_jobs, self.usable)
-        self.count, self.last, self.epochs = self.most, 0.0, 0
+        self.count, self.last, self.cpu, self.epochs = self.most, 0.0, 0.0, 0
         self.timed = {}  # count -> (seconds per epoch, when)
 
     def adjust(self) -> int:
@@ -135,7 +137,12 @@ class Threads:
         if now - self.last < self.EVERY_S:
             return
         self.timed[self.count] = ((now - self.last) / self.epochs, now)
-        rivals = sorted({self._free(), self.most})
+        free = self._free()
+        if self.count == free and time.process_time() - self.cpu >= self.FULL * free * (now - self.last):
+            # its threads had whole CPUs: more threads could only take CPUs from other processes' threads
+            # that have theirs, as two fits at once do, and both would lose at the barriers
+            return self._use(free)
+        rivals = sorted({free, self.most})
         stale = [c for c in rivals if now - self.timed.get(c, (0.0, -math.inf))[1] > self.RETIME_S]
         self._use(stale[0] if stale else min(rivals, key=lambda c: self.timed[c][0]))
 
@@ -147,7 +154,7 @@ class Threads:
 
         self.count = count
         numba.set_num_threads(count)
-        self.last, self.epochs = time.perf_counter(), 0
+        self.last, self.cpu, self.epochs = time.perf_counter(), time.process_time(), 0
 
 
 _BLAS_LOCK = threading.Lock()

@@ -64,7 +64,7 @@ def test_under_load_the_layout_times_both_counts_and_keeps_the_faster(digits, mo
     clock = [0.0]
     monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
     monkeypatch.setattr(threads, "others_running", lambda usable: next(load))
-    monkeypatch.setattr(threads, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    monkeypatch.setattr(threads, "time", SimpleNamespace(perf_counter=lambda: clock[0], process_time=lambda: 0.0))
     monkeypatch.setattr(threads.Threads, "EVERY_S", 0.0)
     monkeypatch.setattr(threads.Threads, "RETIME_S", 1e9)
     seen, kernel = [], umapx.layout.sgd.sgd_epoch
@@ -82,23 +82,38 @@ def test_under_load_the_layout_times_both_counts_and_keeps_the_faster(digits, mo
     assert seen == [most] * phases + [1] * phases + [keep] * 2 * phases
 
 
-def test_a_count_not_timed_lately_is_timed_again(monkeypatch):
-    clock = [0.0]
+def _paced_counts(monkeypatch, share):
+    """The thread count of each of 1,000 epochs (about 10 s) beside one running thread of another
+    process, when 1 thread takes 0.01 s per epoch, 2 threads 0.03 s, and the process's threads get
+    ``share`` of a CPU each."""
+    clock, cpu = [0.0], [0.0]
     monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
     monkeypatch.setattr(threads, "others_running", lambda usable: 1.0)
-    monkeypatch.setattr(threads, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    monkeypatch.setattr(threads, "time", SimpleNamespace(perf_counter=lambda: clock[0], process_time=lambda: cpu[0]))
     monkeypatch.setattr(numba, "set_num_threads", lambda count: None)
     pool = threads.Threads(2)
     pool.most = 2  # whatever numba's pool size here
     pool.adjust()
     counts = []
-    for _ in range(1000):  # about 10 s of epochs: 1 thread takes 0.01 s each, 2 threads 0.03 s
+    for _ in range(1000):
         counts.append(pool.count)
-        clock[0] += 0.01 if pool.count == 1 else 0.03
+        seconds = 0.01 if pool.count == 1 else 0.03
+        clock[0] += seconds
+        cpu[0] += seconds * share * pool.count
         pool.pace()
+    return counts
+
+
+def test_a_count_not_timed_lately_is_timed_again(monkeypatch):
+    counts = _paced_counts(monkeypatch, share=0.6)  # beside busy processes: more threads may win CPU
     runs = [c for k, c in enumerate(counts) if k == 0 or counts[k - 1] != c]
     assert counts.count(1) > 0.9 * len(counts)
     assert runs.count(2) >= 9  # two threads timed again about once a second
+
+
+def test_threads_that_have_whole_cpus_are_not_joined_by_more(monkeypatch):
+    # two fits at once: each fit's one thread has a CPU of its own, so neither tries two
+    assert set(_paced_counts(monkeypatch, share=1.0)) == {1}
 
 
 def test_cgroup_quota_caps_the_cpus(tmp_path, monkeypatch):

