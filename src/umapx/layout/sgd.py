@@ -148,18 +148,15 @@ def sgd_epoch(
                 coeff = attract_coeff(d2, a, b)
                 if track:
                     attraction += attraction_loss(d2, a, b)
-                for x in range(dim):
-                    move = alpha * clip(coeff * grad[x])
-                    head[i, x] += move
-                    if move_tails:
-                        pull[e, x] = -move  # the tail's step is the head's, reversed (clip is odd)
+                step(head, i, grad, coeff, alpha)
+                if move_tails:
+                    for x in range(dim):
+                        pull[e, x] = -alpha * clip(coeff * grad[x])  # the head's step reversed (clip is odd)
                 next_sample[e] += eps[e]
                 n_neg = int((epoch - next_negative[e]) * neg_rate / eps[e])
                 if n_neg <= 0:
                     continue
-                # the negative samples' (and pushers') steps are all taken from where the attraction
-                # left head[i] and added together: independent of each other, they run side by side
-                # in the core instead of each waiting for the last
+                # the negative samples' (and pushers') steps, from where the attraction left head[i]
                 if 2 * n_neg > moves.shape[0]:
                     moves = np.empty((2 * n_neg, dim + 2), dtype=np.float64)
                 m = 0
