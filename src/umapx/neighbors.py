@@ -19,6 +19,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from ._report import checkpoint
 from .metrics import distance
 from .model import savable
 
@@ -359,6 +360,8 @@ def hnsw_from_bytes(payload, space, dim):
 
 
 def _tick(progress, count):
+    """A batch of ``count`` rows is done: count it on the bar, and stop here after a Ctrl-C."""
+    checkpoint()
     if progress is not None:
         progress.update(count)
 

@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._random import hash_pairs, uniform_float, uniform_int
+from .._report import checkpoint
 from ..loss import attraction_loss, repulsion_loss
 from .curve import attract_coeff, repel_coeff
 from .sampling import epochs_per_sample, prune, sampling_scheme
@@ -331,6 +332,7 @@ def optimize_layout(
             apply_pulls(head, indptr, reverse, pull)
         elif rows is not None:
             tail[rows] = head
+        checkpoint()
         if threads is not None:
             threads.pace()
         if progress is not None:
