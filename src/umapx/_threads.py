@@ -114,21 +114,18 @@ class Threads:
     ``pace``, called after each epoch of the layout, works in windows of ``EVERY_S`` seconds: at the
     end of one it records the seconds per epoch of the count it ran. While other processes run, the
     count the load suggests is kept as long as its threads had whole CPUs (``FULL`` of the window's
-    time each: two fits at once); else it picks between that count and the most allowed: one whose
-    time is older than its wait is timed next, else the faster runs. The wait is ``RETIME_S``, doubled
-    each time the count is timed and found slower than the other, up to ``LONGEST_WAIT_S``: beside
-    busy processes the slower count costs about twice the time of an epoch while it is timed."""
+    time each: two fits at once); else it picks between that count and the most allowed: one not
+    timed in the last ``RETIME_S`` seconds is timed next, else the faster runs."""
 
     EVERY_S = 0.05
     RETIME_S = 1.0
-    LONGEST_WAIT_S = 16.0
     FULL = 0.9
 
     def __init__(self, n_jobs: int | None):
         self.usable = usable_cpus()
         self.most = effective_n_jobs(n_jobs, self.usable)
         self.count, self.last, self.cpu, self.epochs = self.most, 0.0, 0.0, 0
-        self.timed = {}  # count -> (seconds per epoch, when, wait before it is timed again)
+        self.timed = {}  # count -> (seconds per epoch, when)
 
     def adjust(self) -> int:
         self._use(self._free())
@@ -139,21 +136,15 @@ class Threads:
         now = time.perf_counter()
         if now - self.last < self.EVERY_S:
             return
-        self._record((now - self.last) / self.epochs, now)
+        self.timed[self.count] = ((now - self.last) / self.epochs, now)
         free = self._free()
         if self.count == free and time.process_time() - self.cpu >= self.FULL * free * (now - self.last):
             # its threads had whole CPUs: more threads could only take CPUs from other processes' threads
             # that have theirs, as two fits at once do, and both would lose at the barriers
             return self._use(free)
         rivals = sorted({free, self.most})
-        stale = [c for c in rivals if c not in self.timed or now - self.timed[c][1] > self.timed[c][2]]
+        stale = [c for c in rivals if now - self.timed.get(c, (0.0, -math.inf))[1] > self.RETIME_S]
         self._use(stale[0] if stale else min(rivals, key=lambda c: self.timed[c][0]))
-
-    def _record(self, seconds, now):
-        others = [t for c, (t, _, _) in self.timed.items() if c != self.count]
-        wait = self.timed.get(self.count, (0.0, 0.0, self.RETIME_S / 2))[2]
-        wait = min(2 * wait, self.LONGEST_WAIT_S) if others and seconds > min(others) else self.RETIME_S
-        self.timed[self.count] = (seconds, now, wait)
 
     def _free(self):
         return max(1, min(self.most, self.usable - round(others_running(self.usable))))

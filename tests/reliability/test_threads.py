@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numba
-import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
@@ -83,14 +82,10 @@ def test_under_load_the_layout_times_both_counts_and_keeps_the_faster(digits, mo
     assert seen == [most] * phases + [1] * phases + [keep] * 2 * phases
 
 
-def _epoch_seconds(count, now):
-    return 0.01 if count == 1 else 0.03
-
-
-def _paced_counts(monkeypatch, share, seconds=_epoch_seconds):
+def _paced_counts(monkeypatch, share):
     """The thread count of each of 1,000 epochs (about 10 s) beside one running thread of another
-    process, when an epoch on ``count`` threads takes ``seconds(count, now)`` (by default 0.01 s on
-    1 thread, 0.03 s on 2) and the process's threads get ``share`` of a CPU each."""
+    process, when 1 thread takes 0.01 s per epoch, 2 threads 0.03 s, and the process's threads get
+    ``share`` of a CPU each."""
     clock, cpu = [0.0], [0.0]
     monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
     monkeypatch.setattr(threads, "others_running", lambda usable: 1.0)
@@ -102,33 +97,18 @@ def _paced_counts(monkeypatch, share, seconds=_epoch_seconds):
     counts = []
     for _ in range(1000):
         counts.append(pool.count)
-        epoch = seconds(pool.count, clock[0])
-        clock[0] += epoch
-        cpu[0] += epoch * share * pool.count
+        seconds = 0.01 if pool.count == 1 else 0.03
+        clock[0] += seconds
+        cpu[0] += seconds * share * pool.count
         pool.pace()
     return counts
 
 
-def _starts(counts, count):
-    """The epochs at which runs of ``count`` threads start."""
-    return [k for k, c in enumerate(counts) if c == count and (k == 0 or counts[k - 1] != c)]
-
-
-def test_a_slower_count_is_timed_again_after_waits_that_double(monkeypatch):
+def test_a_count_not_timed_lately_is_timed_again(monkeypatch):
     counts = _paced_counts(monkeypatch, share=0.6)  # beside busy processes: more threads may win CPU
-    assert counts.count(1) > 0.97 * len(counts)
-    # timed at the start, then after 1, 2 and 4 s (at 0.01 s per epoch); the next wait, 8 s, ends after the run
-    gaps = np.diff(_starts(counts, 2))
-    assert len(gaps) == 3
-    assert 95 <= gaps[0] <= 110 and all(1.9 < gaps[1:] / gaps[:-1]) and all(gaps[1:] / gaps[:-1] < 2.1)
-
-
-def test_a_count_that_becomes_faster_is_taken_up(monkeypatch):
-    def seconds(count, now):  # two threads turn faster after 5 s
-        return 0.005 if count == 2 and now > 5.0 else _epoch_seconds(count, now)
-
-    counts = _paced_counts(monkeypatch, share=0.6, seconds=seconds)
-    assert counts[-200:].count(2) > 0.95 * 200
+    runs = [c for k, c in enumerate(counts) if k == 0 or counts[k - 1] != c]
+    assert counts.count(1) > 0.9 * len(counts)
+    assert runs.count(2) >= 9  # two threads timed again about once a second
 
 
 def test_threads_that_have_whole_cpus_are_not_joined_by_more(monkeypatch):
