@@ -28,7 +28,10 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name):
     if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
+        from ._threads import GC_PAUSE
+
+        with GC_PAUSE.held():  # the first load imports numba and scipy (see _threads._pause_gc)
+            return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 

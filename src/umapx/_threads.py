@@ -1,4 +1,5 @@
-"""How many threads a call may use, and the thread settings it changes for its duration only.
+"""How many threads a call may use, and the process settings (thread counts, the garbage collector) it
+changes for its duration only.
 
 Seeded results are the same on any number of threads, so the count can follow the machine: the
 CPUs this process may run on (its affinity mask, capped by a cgroup CPU quota), less the threads of
@@ -13,6 +14,7 @@ keeps the faster, unless its threads already had whole CPUs.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import threading
@@ -157,42 +159,64 @@ class Threads:
         self.last, self.cpu, self.epochs = time.perf_counter(), time.process_time(), 0
 
 
-_BLAS_LOCK = threading.Lock()
-_BLAS = {"users": 0, "limiter": None}
+class ProcessSetting:
+    """A process-wide setting held while any call of this process is inside: the first call in
+    applies it (``apply(*args)`` returns the function that undoes it) and the last one out undoes
+    it, so calls from several Python threads at once never undo each other's setting or leave
+    theirs behind."""
+
+    def __init__(self, apply):
+        self.apply, self.undo, self.users, self.lock = apply, None, 0, threading.Lock()
+
+    @contextmanager
+    def held(self, *args):
+        with self.lock:
+            if self.users == 0:
+                self.undo = self.apply(*args)
+            self.users += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.users -= 1
+                if self.users == 0:
+                    self.undo()
 
 
-@contextmanager
-def _blas_limit(count):
-    """The BLAS pools at most ``count`` threads while a call of this process is inside. They are one
-    setting per process: the first call in sets it and the last one out restores the pools, so calls
-    from several Python threads at once never restore each other's limit or leave theirs behind."""
+def _limit_blas(count):
+    """The BLAS pools at most ``count`` threads."""
     from threadpoolctl import threadpool_limits
 
-    with _BLAS_LOCK:
-        if _BLAS["users"] == 0:
-            _BLAS["limiter"] = threadpool_limits(limits=count, user_api="blas")
-        _BLAS["users"] += 1
-    try:
-        yield
-    finally:
-        with _BLAS_LOCK:
-            _BLAS["users"] -= 1
-            if _BLAS["users"] == 0:
-                _BLAS["limiter"].restore_original_limits()
+    return threadpool_limits(limits=count, user_api="blas").restore_original_limits
+
+
+def _pause_gc():
+    """No garbage collection: the first call of a process imports numba and scipy and sets up numba's
+    typing, about 100,000 long-lived objects, and the collections that they trigger scan them again
+    and again (0.1 s of a 1.4 s fit of digits); a call creates few reference cycles of its own."""
+    if not gc.isenabled():
+        return lambda: None
+    gc.disable()
+    return gc.enable
+
+
+BLAS_LIMIT = ProcessSetting(_limit_blas)
+GC_PAUSE = ProcessSetting(_pause_gc)
 
 
 @contextmanager
 def thread_limit(n_jobs: int | None):
     """Run the body with numba and the BLAS using at most ``n_jobs`` threads (``effective_n_jobs``),
-    fewer on a busy machine; yields the ``Threads``. Numba's count (a setting of the calling thread)
-    and the BLAS pools are restored afterwards, also after an exception; no environment variable is
-    touched."""
-    import numba
+    fewer on a busy machine, and without garbage collection; yields the ``Threads``. Numba's count
+    (a setting of the calling thread), the BLAS pools and the collector are restored afterwards,
+    also after an exception; no environment variable is touched."""
+    with GC_PAUSE.held():
+        import numba
 
-    previous = numba.get_num_threads()
-    threads = Threads(n_jobs)
-    try:
-        with _blas_limit(threads.adjust()):
-            yield threads
-    finally:
-        numba.set_num_threads(previous)
+        previous = numba.get_num_threads()
+        threads = Threads(n_jobs)
+        try:
+            with BLAS_LIMIT.held(threads.adjust()):
+                yield threads
+        finally:
+            numba.set_num_threads(previous)

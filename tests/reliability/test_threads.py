@@ -1,6 +1,7 @@
 """Thread counts follow the CPUs a fit may use and the other processes running on them; a fit leaves
-every thread setting of the process as it found it."""
+every thread setting of the process, and its garbage collector, as it found them."""
 
+import gc
 import os
 import subprocess
 import sys
@@ -140,7 +141,19 @@ def test_cgroup_quota_caps_the_cpus(tmp_path, monkeypatch):
 
 def _settings():
     blas = sorted((pool["filepath"], pool["num_threads"]) for pool in threadpool_info())
-    return numba.get_num_threads(), blas, dict(os.environ)
+    return numba.get_num_threads(), blas, dict(os.environ), gc.isenabled()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_pauses_during_a_fit_and_is_left_as_it_was(digits, enabled):
+    seen = []
+    (gc.enable if enabled else gc.disable)()
+    try:
+        UMAP(n_epochs=5, random_state=0, callbacks=[lambda *_: seen.append(gc.isenabled())]).fit(digits[0][:300])
+        assert gc.isenabled() == enabled
+    finally:
+        gc.enable()
+    assert seen == [False] * 5
 
 
 def test_thread_settings_are_restored_after_a_fit_that_raises(digits):
