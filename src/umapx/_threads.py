@@ -19,7 +19,7 @@ import math
 import os
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 _CGROUP = Path("/sys/fs/cgroup")
@@ -191,9 +191,10 @@ def _limit_blas(count):
 
 
 def _pause_gc():
-    """No garbage collection: the first call of a process imports numba and scipy and sets up numba's
-    typing, about 100,000 long-lived objects, and the collections that they trigger scan them again
-    and again (0.1 s of a 1.4 s fit of digits); a call creates few reference cycles of its own."""
+    """No garbage collection. The first call of a process imports numba and scipy and sets up
+    numba's typing, about 100,000 long-lived objects, and the collections that they trigger scan them
+    again and again (272 collections, 0.1 s of a first digits fit); later calls trigger almost none,
+    so only the first is paused (``thread_limit``), and the loading of umapx's modules."""
     if not gc.isenabled():
         return lambda: None
     gc.disable()
@@ -202,15 +203,16 @@ def _pause_gc():
 
 BLAS_LIMIT = ProcessSetting(_limit_blas)
 GC_PAUSE = ProcessSetting(_pause_gc)
+_LOADED = threading.Event()  # a call has ended in this process: its imports and numba's typing are done
 
 
 @contextmanager
 def thread_limit(n_jobs: int | None):
     """Run the body with numba and the BLAS using at most ``n_jobs`` threads (``effective_n_jobs``),
-    fewer on a busy machine, and without garbage collection; yields the ``Threads``. Numba's count
-    (a setting of the calling thread), the BLAS pools and the collector are restored afterwards,
-    also after an exception; no environment variable is touched."""
-    with GC_PAUSE.held():
+    fewer on a busy machine, and, until a first call has ended, without garbage collection; yields the
+    ``Threads``. Numba's count (a setting of the calling thread), the BLAS pools and the collector are
+    restored afterwards, also after an exception; no environment variable is touched."""
+    with nullcontext() if _LOADED.is_set() else GC_PAUSE.held():
         import numba
 
         previous = numba.get_num_threads()
@@ -220,3 +222,4 @@ def thread_limit(n_jobs: int | None):
                 yield threads
         finally:
             numba.set_num_threads(previous)
+            _LOADED.set()

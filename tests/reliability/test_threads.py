@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numba
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
@@ -144,16 +145,30 @@ def _settings():
     return numba.get_num_threads(), blas, dict(os.environ), gc.isenabled()
 
 
-@pytest.mark.parametrize("enabled", [True, False])
-def test_the_collector_pauses_during_a_fit_and_is_left_as_it_was(digits, enabled):
-    seen = []
-    (gc.enable if enabled else gc.disable)()
-    try:
-        UMAP(n_epochs=5, random_state=0, callbacks=[lambda *_: seen.append(gc.isenabled())]).fit(digits[0][:300])
-        assert gc.isenabled() == enabled
-    finally:
-        gc.enable()
-    assert seen == [False] * 5
+_FIRST_CALLS = """
+import gc, sys
+import numpy as np
+import umapx, umapx._threads as threads
+{before}
+X = np.load(sys.argv[1])
+seen, adjust = [], threads.Threads.adjust
+threads.Threads.adjust = lambda self: (seen.append(gc.isenabled()), adjust(self))[1]
+umapx.build_graph(X, random_state=0)
+enabled = gc.isenabled()
+umapx.build_graph(X, random_state=0)
+print(seen, enabled, gc.isenabled())
+"""
+
+
+@pytest.mark.parametrize(
+    "before, expected", [("", "[False, True] True True"), ("gc.disable()", "[False, False] False False")]
+)
+def test_the_first_call_pauses_the_collector_and_leaves_it_as_it_was(digits, tmp_path, before, expected):
+    np.save(tmp_path / "X.npy", digits[0][:300])
+    code = _FIRST_CALLS.format(before=before)
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "X.npy")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == expected
 
 
 def test_thread_settings_are_restored_after_a_fit_that_raises(digits):
