@@ -6,24 +6,33 @@ export UMAPX_DATA ?= $(abspath ../shared/data)
 
 .PHONY: install demo test test-all format bench bench-lifecycle bench-scaling experiments clean
 
+# numba's cache of a kernel is checked against the file that defines it only, not against the functions
+# it inlines from other files (layout/curve.py, metrics.py, ...): after any edit a venv's kernels are rebuilt
+SOURCES := $(shell find src/umapx -name '*.py')
+KERNELS := $(VENV)/.kernels
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m umapx.warmup
 	touch $(STAMP)
 
-install: $(STAMP)
+%/.kernels: %/.installed $(SOURCES)
+	find src/umapx -name '*.nb[ic]' -delete
+	$*/bin/python -m umapx.warmup
+	touch $@
 
-demo: $(STAMP)
+install: $(KERNELS)
+
+demo: $(KERNELS)
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+test: $(KERNELS)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/python -m pytest -q
 
-test-all: $(STAMP)
+test-all: $(KERNELS)
 	$(BIN)/python -m pytest -q -m ""
 
 format: $(STAMP)
@@ -37,22 +46,23 @@ BENCH_VENV := benchmarks/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_FLAGS ?=
 
+BENCH_KERNELS := $(BENCH_VENV)/.kernels
+
 $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/pip install --quiet -e ".[plot]" -r benchmarks/requirements.txt
-	$(BENCH_VENV)/bin/python -m umapx.warmup
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+bench: $(BENCH_KERNELS)
 	$(if $(findstring --torchdr,$(BENCH_FLAGS)),$(BENCH_VENV)/bin/pip install --quiet -r benchmarks/requirements-torch.txt)
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_FLAGS)
 
-bench-lifecycle: $(BENCH_STAMP)
+bench-lifecycle: $(BENCH_KERNELS)
 	$(BENCH_VENV)/bin/python benchmarks/lifecycle.py $(LIFECYCLE_FLAGS)
 
-bench-scaling: $(BENCH_STAMP)
+bench-scaling: $(BENCH_KERNELS)
 	$(BENCH_VENV)/bin/python benchmarks/scaling.py $(SCALING_FLAGS)
 
-experiments: $(STAMP)
+experiments: $(KERNELS)
 	$(BIN)/python experiments/true_loss.py $(EXPERIMENT_FLAGS)
