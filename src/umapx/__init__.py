@@ -31,7 +31,9 @@ def __getattr__(name):
         from ._threads import GC_PAUSE
 
         with GC_PAUSE.held():  # the first load imports numba and scipy (see _threads._pause_gc)
-            return getattr(importlib.import_module(_EXPORTS[name]), name)
+            value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # later lookups find it here and skip this function
+        return value
     raise AttributeError(f"module 'umapx' has no attribute {name!r}")
 
 
