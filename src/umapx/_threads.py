@@ -3,11 +3,12 @@ changes for its duration only.
 
 Seeded results are the same on any number of threads, so the count can follow the machine: the
 CPUs this process may run on (its affinity mask, capped by a cgroup CPU quota), less the threads of
-other processes that are running on them now. The layout's SGD meets a barrier several thousand
-times per fit; a thread that waits there for a partner the scheduler has given to another process
-costs a whole time slice, so on a shared machine fewer threads often finish sooner. Not always: the
-scheduler shares a CPU between threads, not processes, so more threads also win a larger share
-beside busy processes, and when the work between barriers is long that share wins. Which way it
+other processes that are running on them now. The layout's SGD waits for its slowest thread at the
+end of every phase, several thousand times per fit; a thread that waits there for a partner the
+scheduler has given to another process loses the time until the partner runs again, so on a shared
+machine fewer threads may finish sooner. Not always: the scheduler shares a CPU between threads, not
+processes, so more threads also win a larger share beside busy processes, and as the waiting threads
+sleep, that share often wins. Which way it
 goes is measured, not guessed: while others run, the layout times its epochs on both counts and
 keeps the faster, unless its threads already had whole CPUs.
 """
@@ -113,11 +114,12 @@ class Threads:
     processes run on this process's CPUs. ``adjust``, called between parallel steps, sets numba's
     count for the calling thread from the load alone.
 
-    ``pace``, called after each epoch of the layout, works in windows of ``EVERY_S`` seconds: at the
-    end of one it records the seconds per epoch of the count it ran. While other processes run, the
-    count the load suggests is kept as long as its threads had whole CPUs (``FULL`` of the window's
-    time each: two fits at once); else it picks between that count and the most allowed: one not
-    timed in the last ``RETIME_S`` seconds is timed next, else the faster runs."""
+    ``pace``, called after each kernel call of the layout with the epochs it ran, works in windows of
+    ``EVERY_S`` seconds: at the end of one it records the seconds per epoch of the count it ran.
+    While other processes run, the count the load suggests is kept as long as its threads had whole
+    CPUs (``FULL`` of the window's time each: two fits at once); else it picks between that count
+    and the most allowed: one not timed in the last ``RETIME_S`` seconds is timed next, else the
+    faster runs."""
 
     EVERY_S = 0.05
     RETIME_S = 1.0
@@ -133,8 +135,8 @@ class Threads:
         self._use(self._free())
         return self.count
 
-    def pace(self) -> None:
-        self.epochs += 1
+    def pace(self, epochs: int = 1) -> None:
+        self.epochs += epochs
         now = time.perf_counter()
         if now - self.last < self.EVERY_S:
             return

@@ -44,17 +44,19 @@ def test_optimiser_uses_every_thread(digits, monkeypatch):
     import umapx.layout.sgd
 
     seen = []
-    kernel = umapx.layout.sgd.sgd_epoch
+    kernel = umapx.layout.sgd.sgd_epochs
 
     def spy(*args):
-        seen.append(numba.get_num_threads())
+        seen.append((numba.get_num_threads(), args[-1], len(args[9])))  # the count set, the count used, epochs
         return kernel(*args)
 
-    monkeypatch.setattr(umapx.layout.sgd, "sgd_epoch", spy)
+    monkeypatch.setattr(umapx.layout.sgd, "sgd_epochs", spy)
     monkeypatch.setattr(umapx._threads, "others_running", lambda usable: 0.0)  # an idle machine
     UMAP(random_state=0, n_jobs=-1, n_epochs=3).fit(X)
     assert kernel.targetoptions["parallel"] is True
-    assert seen == [umapx._threads.effective_n_jobs(-1)] * 3 * umapx.layout.sgd.PHASES  # every phase of each epoch
+    most = umapx._threads.effective_n_jobs(-1)
+    assert {(count, used) for count, used, _ in seen} == {(most, most)}
+    assert sum(epochs for *_, epochs in seen) == 3
 
 
 def test_thread_count_restored(digits):

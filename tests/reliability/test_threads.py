@@ -20,13 +20,13 @@ from umapx import UMAP
 
 def _counts(monkeypatch):
     """The numba thread count of every SGD kernel call of the fits that follow."""
-    seen, kernel = [], umapx.layout.sgd.sgd_epoch
+    seen, kernel = [], umapx.layout.sgd.sgd_epochs
 
     def spy(*args):
         seen.append(numba.get_num_threads())
         return kernel(*args)
 
-    monkeypatch.setattr(umapx.layout.sgd, "sgd_epoch", spy)
+    monkeypatch.setattr(umapx.layout.sgd, "sgd_epochs", spy)
     return seen
 
 
@@ -35,13 +35,13 @@ def test_one_cpu_affinity_mask_gives_one_thread():
         "import os, numba, umapx, umapx.layout.sgd as sgd\n"
         "from sklearn.datasets import load_digits\n"
         "os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})\n"
-        "seen, kernel = [], sgd.sgd_epoch\n"
-        "sgd.sgd_epoch = lambda *a: (seen.append(numba.get_num_threads()), kernel(*a))\n"
+        "seen, kernel = [], sgd.sgd_epochs\n"
+        "sgd.sgd_epochs = lambda *a: (seen.append((numba.get_num_threads(), a[-1])), kernel(*a))\n"
         "umapx.UMAP(n_jobs=-1, n_epochs=5, random_state=0).fit(load_digits().data[:400])\n"
-        "print(sorted(set(seen)), len(seen))\n"
+        "print(sorted(set(seen)))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["[1]", str(5 * umapx.layout.sgd.PHASES)]
+    assert out.strip() == "[(1, 1)]"  # numba's count, and the kernel's
 
 
 def test_other_running_processes_take_threads_without_changing_bytes(digits, monkeypatch):
@@ -54,7 +54,7 @@ def test_other_running_processes_take_threads_without_changing_bytes(digits, mon
     seen.clear()
     monkeypatch.setattr(threads, "others_running", lambda usable: 1.0)
     busy = UMAP(n_jobs=2, n_epochs=20, random_state=0).fit_transform(X)
-    assert seen[: umapx.layout.sgd.PHASES] == [1] * umapx.layout.sgd.PHASES  # the load's count comes first
+    assert seen[0] == 1  # the load's count comes first
     assert busy.tobytes() == idle.tobytes()
 
 
@@ -69,19 +69,20 @@ def test_under_load_the_layout_times_both_counts_and_keeps_the_faster(digits, mo
     monkeypatch.setattr(threads, "time", SimpleNamespace(perf_counter=lambda: clock[0], process_time=lambda: 0.0))
     monkeypatch.setattr(threads.Threads, "EVERY_S", 0.0)
     monkeypatch.setattr(threads.Threads, "RETIME_S", 1e9)
-    seen, kernel = [], umapx.layout.sgd.sgd_epoch
+    monkeypatch.setattr(umapx.layout.sgd, "RUN_S", 0.0)  # a kernel call per epoch
+    seen, kernel = [], umapx.layout.sgd.sgd_epochs
 
     def timed(*args):
         seen.append(numba.get_num_threads())
         clock[0] += seconds[seen[-1]]
         return kernel(*args)
 
-    monkeypatch.setattr(umapx.layout.sgd, "sgd_epoch", timed)
+    monkeypatch.setattr(umapx.layout.sgd, "sgd_epochs", timed)
     UMAP(n_jobs=2, n_epochs=4, random_state=0).fit(digits[0][:400])
-    most, phases = min(2, numba.config.NUMBA_NUM_THREADS), umapx.layout.sgd.PHASES
+    most = min(2, numba.config.NUMBA_NUM_THREADS)
     keep = 1 if seconds[1] < seconds[2] or most == 1 else most
     # epoch 0 on all threads (idle); epoch 1 times the load's count; epochs 2 and 3 on the faster
-    assert seen == [most] * phases + [1] * phases + [keep] * 2 * phases
+    assert seen == [most, 1, keep, keep]
 
 
 def _paced_counts(monkeypatch, share):

@@ -1,13 +1,14 @@
 """DensMAP's pieces against their definitions: local radii (002 eqs. 30-31), the correlation's gradient
 (002 eqs. 33-35) by finite differences, and the gradient the SGD kernel applies in one epoch."""
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from umapx.density import embedding_log_radii, log_radii, radius_grad, radius_stats, standardise
 from umapx.layout.curve import find_ab_params
-from umapx.layout.sgd import Edges, apply_pulls, reverse_edges, sgd_epoch
+from umapx.layout.sgd import Edges, reverse_edges, sgd_epochs
 from umapx.layout.terms import DensityTerm, kernel_terms
 
 A, B = find_ab_params(1.0, 0.1)
@@ -24,10 +25,17 @@ def uv(terms):
 
 
 def run_epoch(
-    head, tail, indptr, tails, eps, next_sample, next_negative, rate, alpha, key, pull, terms, phase=0, phases=1
+    head, tail, indptr, tails, eps, next_sample, next_negative, rate, alpha, key, pull, terms, phases=1, edge_id=None
 ):
-    """One call of the SGD kernel on one block (epoch 1, euclidean, umap-learn's sampling, no loss)."""
-    sgd_epoch(
+    """One epoch of the SGD kernel on one block (epoch 1, euclidean, umap-learn's sampling, no loss). With
+    ``tail`` twice as long as ``head`` (the heads, then room for their positions at the epoch's start),
+    a layout of the heads themselves in ``phases`` phases, else against a fixed ``tail``."""
+    n = len(head)
+    snapshot = n if len(tail) == 2 * n else 0
+    stages = phases + 2 if snapshot else phases
+    counters = np.zeros((2, stages), dtype=np.int32)
+    graph = sp.csr_matrix((np.ones(len(tails)), tails, indptr), shape=(n, n))
+    sgd_epochs(
         head,
         tail,
         indptr,
@@ -37,22 +45,27 @@ def run_epoch(
         next_negative,
         rate,
         1,
-        np.array([0, len(head)]),
-        np.array([0, len(tail)]),
+        np.array([alpha]),
+        np.array([0, n]),
+        np.array([0, n]),
         np.array([[A, B]]),
         1.0,
-        alpha,
         key,
-        np.arange(len(tails)),
+        np.arange(len(tails)) if edge_id is None else edge_id,
         0,
         np.zeros(1),
         pull,
+        reverse_edges(graph) if snapshot else np.zeros(0, dtype=np.int64),
         (np.zeros(0),) * 3,
         terms,
         np.zeros((0, 2)),
-        phase,
         phases,
+        snapshot,
+        counters[0],
+        counters[1],
+        numba.get_num_threads(),
     )
+    return counters
 
 
 def symmetric_graph(n, density, seed):
@@ -164,13 +177,12 @@ def test_kernel_moves_points_along_the_correlation_gradient(problem, due):
     start = Y.astype(np.float32)
     dens = density(term, start, indptr, tails)
     moved, pulls = [], []
-    reverse = reverse_edges(graph)
     for terms in (kernel_terms([], 0, 1, start, start, None), dens):  # every edge due once (eps = 1) or none
         head, ones = start.copy(), np.ones(graph.nnz)
         pull = np.zeros((graph.nnz, 2), dtype=np.float32)
         run_epoch(head, start, indptr, tails, ones, ones * (1 if due else 2), ones.copy(), 0.0, alpha, 0, pull, terms)
         pulls.append(pull.copy())
-        apply_pulls(head, indptr, reverse, pull)
+        np.add.at(head, tails, pull)  # each tail takes the pulls of its edges
         moved.append(head.astype(np.float64))
     expected = alpha * analytic_gradient(start.astype(np.float64), graph, *uv(dens))  # from g = lam dCorr/dr
     assert np.abs(expected).max() > 1e-5
@@ -219,40 +231,39 @@ def test_equal_radii_standardise_to_zero():
     assert s.mean() == pytest.approx(0.0) and s.std() == pytest.approx(1.0)
 
 
-def test_phases_split_the_heads_and_change_only_what_they_read(problem):
+def test_each_phase_reads_the_tails_where_they_were_when_it_began(problem):
     graph, Y, R, indptr, tails = problem
     start = Y.astype(np.float32)
+    n, n_phases = len(start), 64  # blocks of 256 // 64 = 4 consecutive heads; block k moves in phase k % 64
     dens = density(DensityTerm(lam=2.0, frac=1.0, var_shift=0.1, R=R), start, indptr, tails)
-    n_phases = 64  # blocks of 256 // 64 = 4 consecutive heads; block k moves in phase k % 64
 
-    def epoch(head, phase, phases, snapshot):
-        ones = np.ones(graph.nnz)
-        run_epoch(
-            head,
-            snapshot,
-            indptr,
-            tails,
-            ones,
-            ones.copy(),
-            ones.copy(),
-            5.0,
-            0.5,
-            3,
-            np.zeros((graph.nnz, 2), dtype=np.float32),
-            dens,
-            phase,
-            phases,
-        )
+    def epoch(head, tail, edges, edge_id=None, phases=1):
+        """An epoch of the heads' ``edges`` (a mask): each due once, with 5 negative samples."""
+        rows = np.repeat(np.arange(n), np.diff(indptr))[edges]
+        sub_indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+        ones, pull = np.ones(edges.sum()), np.zeros((edges.sum(), 2), dtype=np.float32)
+        args = (sub_indptr, tails[edges], ones, ones.copy(), np.zeros(edges.sum()), 5.0, 0.5, 3, pull, dens, phases)
+        return run_epoch(head, tail, *args, edge_id), pull
 
-    whole = start.copy()
-    epoch(whole, 0, 1, start)
-    one_phase = start.copy()
-    epoch(one_phase, 1, n_phases, start)
-    mine = np.arange(len(start)) // 4 == 1
-    assert np.array_equal(one_phase[~mine], start[~mine]) and np.array_equal(one_phase[mine], whole[mine])
-    # against one snapshot the phases add up to the whole epoch; a fresh snapshot per phase changes it
-    stale, fresh = start.copy(), start.copy()
+    every = np.ones(graph.nnz, dtype=bool)
+    stacked = np.concatenate([start, start])
+    counters, _ = epoch(stacked[:n], stacked, every, phases=n_phases)
+    # each stage's tasks were all claimed and done: the copy, the 64 phases (some without heads), the pulls
+    tasks = [-(-n // 256)] + [len(range(p, -(-n // 4), n_phases)) for p in range(n_phases)] + [-(-n // 256)]
+    assert counters[1].tolist() == tasks and (counters[0] >= counters[1]).all()
+    # phase by phase: the phase's heads (their edges alone) move against the layout as the phase began and
+    # store the pulls on their edges; at the end each tail takes its pulls, edge by edge
+    head, pull = start.copy(), np.zeros((graph.nnz, 2), dtype=np.float32)
+    block = np.repeat(np.arange(n), np.diff(indptr)) // 4 % n_phases
     for phase in range(n_phases):
-        epoch(stale, phase, n_phases, start)
-        epoch(fresh, phase, n_phases, fresh.copy())
-    assert np.array_equal(stale, whole) and not np.array_equal(fresh, whole)
+        mine = block == phase
+        pull[mine] = epoch(head, head.copy(), mine, np.flatnonzero(mine))[1]
+    reverse = reverse_edges(graph)
+    for j in range(n):
+        for e in range(indptr[j], indptr[j + 1]):
+            head[j] += pull[reverse[e]]
+    assert np.array_equal(stacked[:n], head)
+    # in one phase, against the layout as the epoch began, the result differs
+    once = np.concatenate([start, start])
+    epoch(once[:n], once, every)
+    assert not np.array_equal(once[:n], head)

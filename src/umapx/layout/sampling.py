@@ -34,7 +34,7 @@ def prune(graph, n_epochs, w_max=None):
 
 
 def sampling_scheme(graph, name, negative_sample_rate, w_max):
-    """The arrays by which ``sgd_epoch`` follows negative-sampling scheme ``name`` (004):
+    """The arrays by which ``sgd_epochs`` follows negative-sampling scheme ``name`` (004):
 
     - ``umap``: umap-learn's (Alg. 1 without line 10): none.
     - ``corrected``: each kNN-graph edge ij is also repelled, every epoch, with probability

@@ -28,6 +28,14 @@ def direction(out_code, Y, i, Z, j, out_params, grad):
 
 
 @numba.njit(inline="always")
+def tail_row(j, rows):
+    """The row of the tail array where tail j is read: ``rows`` = (offset, shift, mask, stage) puts
+    the tails of the moving stage (j >> shift & mask == stage) at j + offset."""
+    offset, shift, mask, stage = rows
+    return j + offset * (((j >> shift) & mask) == stage)
+
+
+@numba.njit(inline="always")
 def clip(v, cap=CLIP):
     return min(max(v, -cap), cap)
 

@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from ..density import correlation_stats, data_radii, embedding_log_radii, radius_grad, standardise
-from .steps import CLIP, direction, step
+from .steps import CLIP, direction, step, tail_row
 
 DENSITY, ALIGNMENT = 1, 2
 _NO_ROWS, _NO_INTS, _NO_FLOATS = np.zeros((0, 0)), np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -50,16 +50,17 @@ def _padded(arrays):
 
 
 @numba.njit(inline="always")
-def edge_step(terms, t, head, i, tail, j, eps_e, due, alpha, a, b, out_code, out_params, grad):
-    """Move head[i] by term t's gradient along its edge to tail[j] (``due``: the edge is sampled this
-    epoch); ``terms`` are the five arrays of ``kernel_terms``."""
+def edge_step(terms, t, head, i, tail, j, rows, eps_e, due, alpha, a, b, out_code, out_params, grad):
+    """Move head[i] by term t's gradient along its edge to tail j (``due``: the edge is sampled this
+    epoch; tail rows are read where ``tail_row(j, rows)`` puts them); ``terms`` are the five arrays of
+    ``kernel_terms``."""
     codes, head_rows, tail_rows, ints, floats = terms
     code = codes[t]
     if code == DENSITY:
         # -lam Corr moves y_i by lam dCorr/dy_i = sum over i's edges of 2 (g_i dr_i/dd^2 + g_j dr_j/dd^2)
         # (y_i - y_j) (002 eqs. 34-35): each vertex takes it along every edge of its own row, every
         # epoch (not sampled: no pull), clipped at the clip times min(1, 2 w_e / w_max)
-        d2 = direction(out_code, head, i, tail, j, out_params, grad)
+        d2 = direction(out_code, head, i, tail, tail_row(j, rows), out_params, grad)
         if d2 > 0.0:
             u = head_rows[t, i, 0] + tail_rows[t, j, 0]
             v = head_rows[t, i, 1] + tail_rows[t, j, 1]
@@ -67,7 +68,7 @@ def edge_step(terms, t, head, i, tail, j, eps_e, due, alpha, a, b, out_code, out
     elif code == ALIGNMENT and due:
         # lam w_ir |y_i - y_r|^2 for each related row r of i in the other slices: a step of -2 lam w_ir (y_i - y_r)
         for p in range(ints[t, i], ints[t, i + 1]):
-            direction(out_code, head, i, tail, ints[t, head.shape[0] + 1 + p], out_params, grad)
+            direction(out_code, head, i, tail, tail_row(ints[t, head.shape[0] + 1 + p], rows), out_params, grad)
             step(head, i, grad, -2.0 * floats[t, 0] * floats[t, 1 + p], alpha)
 
 
