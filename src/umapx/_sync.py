@@ -16,6 +16,7 @@ work a task does never depends on which thread ran it.
 
 from __future__ import annotations
 
+import platform
 import sys
 
 import numba
@@ -37,8 +38,8 @@ def _fetch_add(typingctx, counters, index):
     """counters[index] += 1 atomically; returns the value before."""
 
     def codegen(context, builder, sig, args):
-        ptr = _pointer(context, builder, sig, args)
-        return builder.atomic_rmw("add", ptr, ir.Constant(ptr.type.pointee, 1), "seq_cst")
+        one = context.get_constant(sig.return_type, 1)
+        return builder.atomic_rmw("add", _pointer(context, builder, sig, args), one, "seq_cst")
 
     return counters.dtype(counters, index), codegen
 
@@ -48,13 +49,12 @@ def _load(typingctx, counters, index):
     """counters[index], read atomically (later reads are not moved before it)."""
 
     def codegen(context, builder, sig, args):
-        ptr = _pointer(context, builder, sig, args)
-        return builder.load_atomic(ptr, "seq_cst", ptr.type.pointee.width // 8)
+        return builder.load_atomic(_pointer(context, builder, sig, args), "seq_cst", sig.return_type.bitwidth // 8)
 
     return counters.dtype(counters, index), codegen
 
 
-def _futex(context, builder, ptr, op, value):
+def _futex(builder, ptr, op, value):
     syscall = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_I64, [_I64], var_arg=True), "syscall")
     no_timeout = ir.Constant(_I64, 0)
     args = [ir.Constant(_I64, _SYS_FUTEX), builder.ptrtoint(ptr, _I64), ir.Constant(_I64, op), value, no_timeout]
@@ -66,7 +66,7 @@ def _yield(builder):
     builder.call(cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []), name), [])
 
 
-_LINUX_X86 = sys.platform.startswith("linux") and __import__("platform").machine() in ("x86_64", "AMD64")
+_LINUX_X86 = sys.platform.startswith("linux") and platform.machine() == "x86_64"
 
 
 @intrinsic
@@ -76,7 +76,8 @@ def _sleep_while(typingctx, counters, index, seen):
 
     def codegen(context, builder, sig, args):
         if _LINUX_X86:
-            _futex(context, builder, _pointer(context, builder, sig, args), _FUTEX_WAIT, builder.sext(args[2], _I64))
+            seen = context.cast(builder, args[2], sig.args[2], types.int64)
+            _futex(builder, _pointer(context, builder, sig, args), _FUTEX_WAIT, seen)
         else:
             _yield(builder)
         return context.get_dummy_value()
@@ -90,7 +91,7 @@ def _wake_all(typingctx, counters, index):
 
     def codegen(context, builder, sig, args):
         if _LINUX_X86:
-            _futex(context, builder, _pointer(context, builder, sig, args), _FUTEX_WAKE, ir.Constant(_I64, 2**31 - 1))
+            _futex(builder, _pointer(context, builder, sig, args), _FUTEX_WAKE, ir.Constant(_I64, 2**31 - 1))
         return context.get_dummy_value()
 
     return types.void(counters, index), codegen

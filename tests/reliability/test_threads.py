@@ -190,3 +190,22 @@ def test_fits_in_two_python_threads_at_once_leave_the_settings_as_they_were(digi
         both = list(pool.map(lambda seed: UMAP(n_epochs=30, random_state=seed).fit_transform(X), [0, 0, 0, 0]))
     assert _settings() == before
     assert all(run.tobytes() == alone.tobytes() for run in both)
+
+
+_ONE_THREAD_RUNS_ALL = """
+import sys, numba, numpy as np, umapx, umapx._threads as threads
+threads.usable_cpus, threads.others_running = (lambda: 2), (lambda usable: 0.0)
+X = np.load(sys.argv[1])
+with numba.parallel_chunksize(2):  # the layout's two workers in one chunk: one thread runs both, one after the other
+    np.save(sys.argv[2], umapx.UMAP(n_jobs=2, n_epochs=30, random_state=0).fit_transform(X))
+"""
+
+
+def test_the_layout_completes_when_one_thread_runs_every_worker(digits, tmp_path):
+    X = digits[0][:500]
+    np.save(tmp_path / "X.npy", X)
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    args = [sys.executable, "-c", _ONE_THREAD_RUNS_ALL, str(tmp_path / "X.npy"), str(tmp_path / "Y.npy")]
+    subprocess.run(args, env=env, timeout=600, check=True)  # a worker waiting for a stage it never shares would hang
+    alone = UMAP(n_jobs=1, n_epochs=30, random_state=0).fit_transform(X)
+    assert np.load(tmp_path / "Y.npy").tobytes() == alone.tobytes()
