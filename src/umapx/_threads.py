@@ -8,9 +8,9 @@ end of every phase, several thousand times per fit; a thread that waits there fo
 scheduler has given to another process loses the time until the partner runs again, so on a shared
 machine fewer threads may finish sooner. Not always: the scheduler shares a CPU between threads, not
 processes, so more threads also win a larger share beside busy processes, and as the waiting threads
-sleep, that share often wins. Which way it
-goes is measured, not guessed: while others run, the layout times its epochs on both counts and
-keeps the faster, unless its threads already had whole CPUs.
+sleep, that share often wins. Which way it goes is measured, not guessed: while others run, the
+layout times its epochs on both counts and keeps the faster, unless its threads already had whole
+CPUs.
 """
 
 from __future__ import annotations
