@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from umapx.density import embedding_log_radii, log_radii, radius_grad, radius_stats, standardise
 from umapx.layout.curve import find_ab_params
-from umapx.layout.sgd import Edges, reverse_edges, sgd_epochs
+from umapx.layout.sgd import Edges, reverse_edges, sgd_epochs, stage_counters
 from umapx.layout.terms import DensityTerm, kernel_terms
 
 A, B = find_ab_params(1.0, 0.1)
@@ -32,8 +32,7 @@ def run_epoch(
     a layout of the heads themselves in ``phases`` phases, else against a fixed ``tail``."""
     n = len(head)
     snapshot = n if len(tail) == 2 * n else 0
-    stages = phases + 2 if snapshot else phases
-    counters = np.zeros((2, stages), dtype=np.int32)
+    counters = stage_counters(1, phases, snapshot > 0)
     graph = sp.csr_matrix((np.ones(len(tails)), tails, indptr), shape=(n, n))
     sgd_epochs(
         head,

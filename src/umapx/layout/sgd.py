@@ -85,6 +85,8 @@ def _hold(moves, m, grad, d2, scale):
     return m + 1
 
 
+# error_model="numpy": a division by zero gives inf rather than an exception, which would leave a
+# worker's claimed chunk unfinished and the other threads waiting for it
 @numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
 def sgd_epochs(
     head,
@@ -120,13 +122,13 @@ def sgd_epochs(
     ``alphas`` (their learning rates), in one parallel region (002 Alg. 1).
 
     An epoch runs in stages, each split in tasks that the ``n_threads`` threads share out through
-    ``claimed`` and ``done`` (int32, a counter per stage of the call, zero at the call;
-    ``umapx._sync``); a stage starts once the one before has ended. The heads move in ``n_phases``
-    stages, the chunks of _CHUNK / n_phases consecutive heads whose number is the stage modulo
-    n_phases. On a graph of the heads themselves (``snapshot`` > 0), ``tail`` holds the heads in its
-    first rows, and a first stage copies them ``snapshot`` rows further on, where a tail among the
-    moving heads is read (``tail_row``: where it was when its stage began); a last stage adds the
-    pulls stored on the edges to their tails (``_pull_chunk``).
+    ``claimed`` and ``done`` (the rows of ``stage_counters``; ``umapx._sync``); a stage starts once
+    the one before has ended. The heads move in ``n_phases`` stages, the chunks of _CHUNK / n_phases
+    consecutive heads whose number is the stage modulo n_phases. On a graph of the heads themselves
+    (``snapshot`` > 0), ``tail`` holds the heads in its first rows, and a first stage copies them
+    ``snapshot`` rows further on, where a tail among the moving heads is read (``tail_row``: where it
+    was when its stage began); a last stage adds the pulls stored on the edges to their tails
+    (``_pull_chunk``).
 
     Head i of block s (``blocks[s] <= i < blocks[s + 1]``, curve ``ab[s]``) is attracted to tail
     ``tails[e]`` for its due edges e and pushed from ``neg_rate`` random tails of its block
@@ -195,6 +197,12 @@ def sgd_epochs(
                     finish(done, counter, n_tasks)
                     task = claim(claimed, counter, n_tasks)
                 wait_done(done, counter, n_tasks)
+
+
+def stage_counters(runs, n_phases, own):
+    """``sgd_epochs``' claimed and done counters (two int32 rows, zero) for ``runs`` epochs: per epoch a
+    copy, the phases and the pulls on a graph of the heads themselves, the phases alone otherwise."""
+    return np.zeros((2, runs * (n_phases + 2 if own else n_phases)), dtype=np.int32)
 
 
 @numba.njit(inline="always")
@@ -408,7 +416,6 @@ def optimize_layout(
     scheme = sampling_scheme(graph, negative_sampling if own else "umap", rate, w_max)
     edges = Edges(indptr, tails, eps, float(graph.data.sum() / graph.data.max()), float(ab[0, 0]), float(ab[0, 1]))
     n_phases = PHASES if own else 1
-    n_stages = n_phases + 2 if own else n_phases
     alphas = learning_rate * (1.0 - np.arange(n_epochs) / n_epochs)
     alone = bool(terms) or (not own and rows is not None)  # Python's work between every two epochs
     epoch, per_epoch = 0, math.inf
@@ -424,7 +431,7 @@ def optimize_layout(
                 count += 1
             loss = np.zeros((n if track else 0, 2))
             epoch_terms = kernel_terms(terms, epoch, n_epochs, work, work if own else tail, edges)
-            counters = np.zeros((2, count * n_stages), dtype=np.int32)
+            counters = stage_counters(count, n_phases, own)
             started = time.perf_counter()
             sgd_epochs(
                 work,
