@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UMAPX_DATA ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-all format bench bench-lifecycle bench-scaling experiments clean
+.PHONY: install demo test test-all format bench bench-lifecycle bench-scaling bench-aligned experiments clean
 
 # numba's cache of a kernel is checked against the file that defines it only, not against the functions
 # it inlines from other files (layout/curve.py, metrics.py, ...): after any edit a venv's kernels are rebuilt
@@ -63,6 +63,9 @@ bench-lifecycle: $(BENCH_KERNELS)
 
 bench-scaling: $(BENCH_KERNELS)
 	$(BENCH_VENV)/bin/python benchmarks/scaling.py $(SCALING_FLAGS)
+
+bench-aligned: $(BENCH_KERNELS)
+	$(BENCH_VENV)/bin/python benchmarks/aligned.py $(ALIGNED_FLAGS)
 
 experiments: $(KERNELS)
 	$(BIN)/python experiments/true_loss.py $(EXPERIMENT_FLAGS)

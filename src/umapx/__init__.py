@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "UMAP": "umapx.umap",
     "DensMAP": "umapx.umap",
+    "AlignedUMAP": "umapx.aligned_umap",
     "NotFittedError": "umapx.umap",
     "load": "umapx.io",
     "build_graph": "umapx.pipeline",

@@ -150,3 +150,35 @@ def _component_spectral(graph, n_components, rng):
                 return rng.uniform(-1, 1, size=(n, n_components))
     order = np.argsort(vals)[::-1][1:k]
     return vecs[:, order]
+
+
+def procrustes(layout, reference, pairs):
+    """``layout`` moved onto ``reference`` by the rotation or reflection and shift that best carry
+    ``layout[pairs[:, 1]]`` onto ``reference[pairs[:, 0]]`` in least squares (orthogonal Procrustes:
+    R = U V^T from the SVD U S V^T of the centred cross-covariance). No scaling: the least-squares
+    scale shrinks a layout by the two sets' imperfect correlation, and a chain of slices would shrink
+    with each link. Too few pairs to fix a rotation (n_components + 1) leave the layout as it is."""
+    if len(pairs) <= layout.shape[1]:
+        return layout
+    P, Q = layout[pairs[:, 1]].astype(np.float64), reference[pairs[:, 0]].astype(np.float64)
+    p_mean, q_mean = P.mean(axis=0), Q.mean(axis=0)
+    u, _, vt = np.linalg.svd((P - p_mean).T @ (Q - q_mean))
+    return np.ascontiguousarray((layout - p_mean) @ (u @ vt) + q_mean, dtype=np.float32)
+
+
+def follow(layout, graph, rows, positions):
+    """``layout`` with ``rows`` moved to ``positions`` and every other point that the graph connects to
+    them placed, ring by ring outwards, at the membership-weighted mean of its already placed
+    neighbours; points the graph does not connect to them keep their place in ``layout``."""
+    placed = np.zeros(len(layout), dtype=bool)
+    placed[rows] = True
+    out = np.array(layout, dtype=np.float64)
+    out[rows] = positions
+    weights = sp.csr_matrix(graph, dtype=np.float64)
+    while True:
+        mass = weights @ placed.astype(np.float64)
+        ring = ~placed & (mass > 0)
+        if not ring.any():
+            return np.ascontiguousarray(out, dtype=np.float32)
+        out[ring] = (weights @ (out * placed[:, None]))[ring] / mass[ring, None]
+        placed |= ring

@@ -39,13 +39,14 @@ from .init import check_init, initialise
 from .layout.curve import find_ab_params, phi_of
 from .layout.sampling import NEGATIVE_SAMPLING, default_n_epochs, prune
 from .layout.sgd import optimize_layout
-from .layout.terms import DensityTerm
+from .layout.terms import AlignmentTerm, DensityTerm
 from .metrics import ALIASES, METRICS, OUTPUT_METRICS, metric_names, resolve_metric, resolve_output_metric
 from .model import Graph, Layout
 
 _POSITIVE = Interval(0, np.inf, open_low=True)
 _BOOL = Options((True, False))
 LOSS_REPORT_RECORDS = 25  # loss records per fit with loss_report=True
+NEW_POINT_RATE = 0.25  # new points (transform, update) move at this share of the fit's learning rate
 
 #: build_graph's parameters and what each accepts (umap-learn's names).
 GRAPH_CONSTRAINTS = {
@@ -304,16 +305,21 @@ def embed_graph(
     ``DensityTerm``). Returns a ``model.Layout``.
 
     ``graph`` may also be a list of graphs, laid out together as one stacked layout in which each
-    block keeps its own curve (``min_dist``, ``spread``, ``a``, ``b`` and ``init`` may then be lists,
-    one per graph) and sampling schedule, and draws its negative samples from itself; terms such as
-    ``AlignmentTerm`` join the blocks. Then a list of layouts is returned.
+    block keeps its own curve (``min_dist``, ``spread``, ``a``, ``b``, ``init`` and ``n_epochs`` may
+    then be lists, one per graph) and sampling schedule, and draws its negative samples from itself;
+    terms such as ``AlignmentTerm`` join the blocks. Then a list of layouts is returned. The blocks
+    run together for the largest ``n_epochs``, each sampled as in a layout of its own ``n_epochs``; a
+    block of 0 epochs stays where it starts (an ``init`` array exactly: AlignedUMAP's ``update``
+    holds its earlier slices so).
 
     ``output_dens`` reports the data's and the embedding's log local radii (``rad_orig``,
     ``rad_emb``); ``loss_report`` and ``callbacks`` are those of ``UMAP``.
     """
     args = {k: v for k, v in locals().items() if k in LAYOUT_CONSTRAINTS}
     graphs = list(graph) if isinstance(graph, (list, tuple)) else [graph]
-    per_block = {name: _per_block(args[name], len(graphs)) for name in ("min_dist", "spread", "a", "b", "init")}
+    per_block = {
+        name: _per_block(args[name], len(graphs)) for name in ("min_dist", "spread", "a", "b", "init", "n_epochs")
+    }
     for i in range(len(graphs)):
         block = {**args, **{name: v[i] for name, v in per_block.items()}}
         check_params("embed_graph", block, LAYOUT_CONSTRAINTS)
@@ -328,7 +334,9 @@ def embed_graph(
         key = seed_key(rng)
         out_metric = resolve_output_metric(output_metric, output_metric_kwds, n_components)
         curves = [_curve(*(per_block[p][i] for p in ("a", "b", "spread", "min_dist"))) for i in range(len(graphs))]
-        n_epochs = n_epochs if n_epochs is not None else default_n_epochs(max(g.n_vertices for g in graphs))
+        default = default_n_epochs(max(g.n_vertices for g in graphs))
+        block_epochs = [default if e is None else e for e in per_block["n_epochs"]]
+        n_epochs = max(block_epochs)
         radii = (
             _data_radii(graphs[0], n_epochs) if output_dens or any(isinstance(t, DensityTerm) for t in terms) else None
         )
@@ -336,9 +344,7 @@ def embed_graph(
         with stage("initialisation"):
             head = np.concatenate(
                 [
-                    initialise(
-                        check_init(per_block["init"][i], g.n_vertices, n_components), g.graph, g.data, n_components, rng
-                    )
+                    _initial_block(per_block["init"][i], g, n_components, rng, block_epochs[i] > 0)
                     for i, g in enumerate(graphs)
                 ]
             )
@@ -360,14 +366,16 @@ def embed_graph(
                 negative_sample_rate=negative_sample_rate,
                 negative_sampling=negative_sampling,
                 terms=terms,
+                block_epochs=block_epochs,
                 monitor=monitor,
                 progress=bar,
                 threads=threads,
             )
         layouts = []
         blocks = np.split(head, np.cumsum([g.n_vertices for g in graphs])[:-1])
-        for g, (a_, b_), block in zip(graphs, curves, blocks, strict=True):
-            _warn_isolated(g.graph)
+        for g, (a_, b_), block, epochs in zip(graphs, curves, blocks, block_epochs, strict=True):
+            if epochs:
+                _warn_isolated(g.graph)
             rad_orig, rad_emb, rad_mean, rad_std = None, None, None, None
             if radii is not None:
                 rad_orig, (rad_mean, rad_std) = radii, radius_stats(radii)
@@ -382,18 +390,25 @@ def embed_graph(
                     a=a_,
                     b=b_,
                     output_metric=out_metric,
-                    n_epochs=n_epochs,
+                    n_epochs=epochs,
                     rad_orig=g.per_row(rad_orig),
                     rad_emb=g.per_row(rad_emb),
                     rad_mean=rad_mean,
                     rad_std=rad_std,
                     loss_history=None if monitor is None else monitor.loss_history(),
-                    n_epochs_run=n_epochs
-                    if monitor is None or monitor.stopped_epoch is None
-                    else monitor.stopped_epoch,
+                    n_epochs_run=epochs if monitor is None or monitor.stopped_epoch is None else monitor.stopped_epoch,
                 )
             )
     return layouts if isinstance(graph, (list, tuple)) else layouts[0]
+
+
+def _initial_block(init, graph, n_components, rng, moves):
+    """A block's starting layout: ``initialise``'s, or for a block that does not move, its ``init``
+    array as it is (float32)."""
+    init = check_init(init, graph.n_vertices, n_components)
+    if not moves and not isinstance(init, str):
+        return init.astype(np.float32)
+    return initialise(init, graph.graph, graph.data, n_components, rng)
 
 
 def _per_block(value, n):
@@ -514,12 +529,67 @@ def memberships(graph, X, *, seed, n_jobs, breadth=1.0):
 
 
 def place(
-    graph, layout, mu, keys, *, seed, learning_rate=1.0, repulsion_strength=1.0, negative_sample_rate=5, density=None
+    graph,
+    layout,
+    mu,
+    keys,
+    *,
+    seed,
+    learning_rate=1.0,
+    repulsion_strength=1.0,
+    negative_sample_rate=5,
+    density=None,
+    together=None,
 ):
     """Start each new point at the membership-weighted mean of its neighbours' embedding, then
     optimise the new points against the fixed training embedding for a third of the fit's epochs at
-    a quarter of its learning rate; ``density`` (a prepared ``DensityTerm``) adds DensMAP's term."""
-    tail = graph.per_vertex(layout.embedding)
+    a quarter of its learning rate; ``density`` (a prepared ``DensityTerm``) adds DensMAP's term.
+
+    ``graph``, ``layout``, ``mu`` and ``keys`` may also be lists, one per fitted layout (AlignedUMAP's
+    slices): the new points are then placed into every layout at once, and ``together`` = (w, lam),
+    w a CSR matrix over the stacked placements, adds the ``AlignmentTerm`` lam w |y_p - y_q|^2 that
+    holds a point's placements in different layouts together. Its steps are as large as in a fit
+    (lam / NEW_POINT_RATE): the placements start apart, and the reduced learning rate that keeps a new
+    point near its start would leave them so. Returns a list of placements then."""
+    many = isinstance(graph, list)
+    graphs, layouts, mus, keys = ([x] if not many else x for x in (graph, layout, mu, keys))
+    tails = [g.per_vertex(lay.embedding) for g, lay in zip(graphs, layouts, strict=True)]
+    starts = []
+    for m, t in zip(mus, tails, strict=True):  # a loop, not a comprehension: the warning's stacklevel
+        starts.append(_start(m, t))
+    head = np.concatenate(starts)
+    tail, rows, terms = np.concatenate(tails), None, [] if density is None else [density]
+    if together is not None:  # the placements join the tail rows, written back every epoch
+        weights, lam = together
+        placed = np.isfinite(head).all(axis=1).astype(np.float64)
+        weights = sp.diags(placed) @ sp.csr_matrix(weights) @ sp.diags(placed)  # none to or from a NaN point
+        rows = len(tail) + np.arange(len(head))
+        between = sp.hstack([sp.csr_matrix((len(head), len(tail))), weights], format="csr")
+        terms.append(AlignmentTerm(between, lam / NEW_POINT_RATE))
+        tail = np.concatenate([tail, head])
+    head = optimize_layout(
+        head,
+        mus,
+        max(lay.n_epochs // 3 for lay in layouts),
+        a=[lay.a for lay in layouts],
+        b=[lay.b for lay in layouts],
+        key=seed_key(seed),
+        output_metric=layouts[0].output_metric,
+        tail=tail,
+        rows=rows,
+        row_keys=np.concatenate(keys),
+        gamma=repulsion_strength,
+        learning_rate=learning_rate * NEW_POINT_RATE,
+        negative_sample_rate=negative_sample_rate,
+        terms=terms,
+        block_epochs=[lay.n_epochs // 3 for lay in layouts],
+    )
+    return np.split(head, np.cumsum([m.shape[0] for m in mus])[:-1]) if many else head
+
+
+def _start(mu, tail):
+    """New points at the membership-weighted mean of their neighbours' embedding; NaN, with a
+    warning, for a point without neighbours."""
     weight = np.asarray(mu.sum(axis=1)).ravel()
     empty = weight == 0
     head = np.ascontiguousarray((mu @ tail) / np.where(empty, 1.0, weight)[:, None], dtype=np.float32)
@@ -528,23 +598,9 @@ def place(
         warnings.warn(
             f"{empty.sum()} new point(s) have no training neighbour within disconnection_distance "
             f"(first: {np.nonzero(empty)[0][:5].tolist()}); their embedding is NaN.",
-            stacklevel=3,
+            stacklevel=4,
         )
-    return optimize_layout(
-        head,
-        mu,
-        layout.n_epochs // 3,
-        a=layout.a,
-        b=layout.b,
-        key=seed_key(seed),
-        output_metric=layout.output_metric,
-        tail=tail,
-        row_keys=keys,
-        gamma=repulsion_strength,
-        learning_rate=learning_rate / 4.0,
-        negative_sample_rate=negative_sample_rate,
-        terms=() if density is None else (density,),
-    )
+    return head
 
 
 def new_point_radii(graph, idx, dist, power=2):
@@ -659,7 +715,7 @@ def grow(
             tail=head,
             rows=heads,
             gamma=repulsion_strength,
-            learning_rate=learning_rate / 4.0,
+            learning_rate=learning_rate * NEW_POINT_RATE,
             negative_sample_rate=negative_sample_rate,
         )
     grown = Graph(

@@ -3,8 +3,9 @@
 ``points`` and ``diagnostic`` draw on matplotlib axes, ``connectivity`` renders the graph's edges with
 datashader, ``interactive`` builds a bokeh page with hover and zoom (``save_html`` writes it with
 BokehJS inlined, so it opens without a network), ``loss`` draws the loss history of a fit with
-``loss_report``. Every function takes a fitted model or, where no graph or data is needed, an
-embedding array. Needs the ``plot`` extra: ``pip install 'umapx[plot]'``.
+``loss_report``, ``aligned`` the slices of an ``AlignedUMAP`` in 3-D or as small multiples. Every
+function takes a fitted model or, where no graph or data is needed, an embedding array. Needs the
+``plot`` extra: ``pip install 'umapx[plot]'``.
 """
 
 from __future__ import annotations
@@ -267,6 +268,96 @@ def loss(umap_object, ax=None, width=800, height=500):
     ax.set_yscale("log")
     ax.legend()
     return ax
+
+
+def aligned(
+    aligned_object,
+    labels=None,
+    kind="stack",
+    cmap="Spectral",
+    max_lines=500,
+    columns=5,
+    width=1000,
+    height=800,
+    ax=None,
+):
+    """The slices of a fitted ``AlignedUMAP`` coloured by ``labels`` (one array per slice, or None).
+
+    ``kind="stack"`` draws them in 3-D (mplot3d), slice i in the plane z = i, with lines from each
+    related point to its partner in the next slice (at most ``max_lines`` per pair of slices, evenly
+    picked), so a point's path through the slices can be followed. ``kind="grid"`` draws small
+    multiples, ``columns`` square panels a row in slice order, on shared axes (``height`` is for the
+    3-D view). Returns the axes (3-D) or the array of panels (grid)."""
+    if kind not in ("stack", "grid"):
+        raise ValueError(f"kind must be 'stack' or 'grid'; got {kind!r}.")
+    embeddings = [_embedding(e) for e in _fitted(aligned_object, "embeddings_")]
+    if labels is not None and (not isinstance(labels, (list, tuple)) or len(labels) != len(embeddings)):
+        raise ValueError(f"labels must be a list of one label array per slice ({len(embeddings)}), or None.")
+    labels = [None] * len(embeddings) if labels is None else labels
+    labels = [
+        _per_point(lab, f"labels[{s}]", len(xy)) for s, (lab, xy) in enumerate(zip(labels, embeddings, strict=True))
+    ]
+    present = [lab for lab in labels if lab is not None]
+    classes, colours = _categories(np.concatenate(present), None, cmap) if present else (None, None)
+
+    def colour(lab):
+        return _colormap("Blues")(0.7) if lab is None else colours[np.searchsorted(classes, lab)]
+
+    if kind == "grid":
+        return _slice_grid(embeddings, labels, colour, classes, colours, columns, width)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.figure(figsize=(width / 100, height / 100), dpi=100).add_subplot(projection="3d")
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+    size = 60 / np.sqrt(max(len(xy) for xy in embeddings))
+    for z, (xy, lab) in enumerate(zip(embeddings, labels, strict=True)):
+        ax.scatter(xy[:, 0], xy[:, 1], z, s=size, c=colour(lab), depthshade=False)
+    for s, pairs in enumerate(aligned_object.relations_):
+        pairs = pairs[np.unique(np.linspace(0, len(pairs) - 1, min(max_lines, len(pairs))).astype(int))]
+        if not len(pairs):
+            continue
+        start, end = embeddings[s][pairs[:, 0]], embeddings[s + 1][pairs[:, 1]]
+        segments = np.stack(
+            [np.column_stack([start, np.full(len(pairs), s)]), np.column_stack([end, np.full(len(pairs), s + 1)])],
+            axis=1,
+        )
+        lab = labels[s]
+        ax.add_collection3d(
+            Line3DCollection(
+                segments, colors=colour(None if lab is None else lab[pairs[:, 0]]), linewidths=0.4, alpha=0.3
+            )
+        )
+    ax.set(xticks=[], yticks=[], zlabel="slice")
+    if classes is not None:
+        _legend(ax, classes, colours)
+    return ax
+
+
+def _slice_grid(embeddings, labels, colour, classes, colours, columns, width):
+    """Square panels, ``columns`` a row, ``width`` pixels wide in all."""
+    import matplotlib.pyplot as plt
+
+    rows = -(-len(embeddings) // columns)
+    side = width / columns / 100
+    fig, axes = plt.subplots(rows, columns, figsize=(width / 100, rows * side * 1.1), dpi=100, squeeze=False)
+    left, right, bottom, top = _extent(np.vstack(embeddings)[np.isfinite(np.vstack(embeddings)).all(axis=1)])
+    for s, ax in enumerate(axes.ravel()):
+        ax.set(xticks=[], yticks=[])
+        if s >= len(embeddings):
+            ax.set_axis_off()
+            continue
+        xy = embeddings[s]
+        ax.scatter(xy[:, 0], xy[:, 1], s=40 / np.sqrt(len(xy)), c=colour(labels[s]))
+        ax.set(xlim=(left, right), ylim=(bottom, top), title=f"slice {s}")
+    fig.tight_layout(rect=(0, 0, 0.92 if classes is not None else 1, 1))
+    if classes is not None:
+        from matplotlib.patches import Patch
+
+        handles = [Patch(facecolor=c, label=str(k)) for k, c in zip(classes, colours, strict=True)]
+        fig.legend(handles=handles, loc="center right", fontsize=8)
+    return axes
 
 
 def _embedding(umap_object, points=None):

@@ -34,6 +34,26 @@ class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted model was called before ``fit``."""
 
 
+class Fitted:
+    """What every umapx estimator does with its fitted state: tell whether it has one (the attribute
+    ``_FITTED``, set by ``_set_fitted_state``), refuse a method that needs it, and save it."""
+
+    _FITTED = "layout_"
+
+    def __sklearn_is_fitted__(self):
+        return self._FITTED in vars(self)
+
+    def _check_fitted(self, what):
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call fit before {what}.")
+
+    def save(self, path):
+        """Write the fitted model to one file (see ``umapx.load``); loading it never runs code."""
+        from .io import save
+
+        save(self, path)
+
+
 def _fitted(name, doc):
     """A fitted attribute read from the model's ``graph_model_`` or ``layout_``."""
     part, field = name.split(".")
@@ -46,7 +66,7 @@ def _fitted(name, doc):
 
 
 @estimator
-class UMAP(ParamsMixin):
+class UMAP(ParamsMixin, Fitted):
     """Uniform Manifold Approximation and Projection, with umap-learn's parameters and defaults.
 
     Seeded runs (``random_state`` set) are bit-identical across runs and across ``n_jobs``, and still
@@ -175,13 +195,6 @@ class UMAP(ParamsMixin):
     graph_ = _fitted("graph_model_.graph", "The fuzzy simplicial set (CSR, n_samples x n_samples).")
     graph_dists_ = _fitted("graph_model_.graph_dists", "The data distances of the kNN edges (CSR).")
     n_features_in_ = _fitted("graph_model_.n_features", "The number of features of the training data.")
-
-    def __sklearn_is_fitted__(self):
-        return "layout_" in vars(self)
-
-    def _check_fitted(self, what):
-        if not self.__sklearn_is_fitted__():
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call fit before {what}.")
 
     # ------------------------------------------------------------------ new data
     def transform(self, X):
@@ -320,12 +333,6 @@ class UMAP(ParamsMixin):
         return result
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path):
-        """Write the fitted model to one file (see ``umapx.load``); loading it never runs code."""
-        from .io import save
-
-        save(self, path)
-
     def _fitted_state(self):
         self._check_fitted("save")
         return {"graph": self.graph_model_, "layout": self.layout_}

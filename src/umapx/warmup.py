@@ -6,7 +6,7 @@ numba compiles a kernel on its first call and keeps the machine code in its cach
 beside the source, or ``NUMBA_CACHE_DIR``); every later process loads it from there. Run once after
 installing (``make install`` does), so that the first real fit is as fast as later ones. It fits
 small random data along the paths whose kernels a fit, ``transform``, ``inverse_transform``,
-``update``, DensMAP, loss reports, sparse input and the supervised graph use; the kernels are
+``update``, DensMAP, loss reports, sparse input, the supervised graph and AlignedUMAP use; the kernels are
 chosen by metric code, not compiled per metric, so one pass covers every metric.
 """
 
@@ -20,6 +20,7 @@ def warm_up():
     import numpy as np
     import scipy.sparse as sp
 
+    from .aligned_umap import AlignedUMAP
     from .umap import UMAP
 
     start = time.perf_counter()
@@ -35,6 +36,9 @@ def warm_up():
     wide = rng.normal(size=(300, 300)).astype(np.float32)  # indexed in its principal axes
     UMAP(n_epochs=20, random_state=0, force_approximation_algorithm=True).fit(wide[:250]).transform(wide[250:])
     UMAP(n_epochs=20, random_state=0).fit(sp.csr_matrix(np.abs(X)))
+    pairs = {i + 50: i for i in range(100)}
+    aligned = AlignedUMAP(n_epochs=20, random_state=0).fit([X[:150], X[50:200]], relations=[pairs])
+    aligned.update(X[100:250], relations=pairs).transform(X[250:], slice=1)
     return time.perf_counter() - start
 
 

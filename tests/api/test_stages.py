@@ -135,6 +135,37 @@ def test_alignment_term_pulls_related_rows_together(slices):
     assert aligned < 0.2 * free
 
 
+def test_a_block_of_no_epochs_stays_where_it_starts(slices):
+    """n_epochs per block: a block of 0 epochs keeps its init array's bytes while the others move, and
+    each block's Layout records its own epochs; an alignment term pulls the moving block towards it."""
+    g = slices[0]
+    start = np.random.default_rng(0).uniform(0, 10, size=(g.n_vertices, 2)).astype(np.float32)
+    held, moved = embed_graph([g, g], init=[start, "spectral"], n_epochs=[0, 40], random_state=3)
+    assert held.embedding.tobytes() == start.tobytes()
+    assert (held.n_epochs, moved.n_epochs) == (0, 40)
+    n = g.n_vertices
+    pairs = sp.csr_matrix(sp.bmat([[None, sp.identity(n)], [sp.identity(n), None]]))
+    pulled = embed_graph(
+        [g, g], init=[start, "spectral"], n_epochs=[0, 40], random_state=3, terms=[AlignmentTerm(pairs, lam=0.5)]
+    )
+    assert pulled[0].embedding.tobytes() == start.tobytes()
+    far = np.linalg.norm(moved.embedding - start, axis=1).mean()
+    assert np.linalg.norm(pulled[1].embedding - start, axis=1).mean() < 0.5 * far
+
+
+def test_a_block_of_fewer_epochs_is_sampled_as_in_a_layout_of_its_own_epochs(slices):
+    """Per-block epochs: a block of 100 epochs beside one of 200 runs fewer samples (its layout differs
+    from the 200-epoch one) and reaches a layout of the same quality as alone."""
+    from umapx.evaluation import trustworthiness
+
+    X = slices[1].data
+    short, long = embed_graph([slices[1], slices[1]], n_epochs=[100, 200], random_state=5)
+    assert short.embedding.tobytes() != long.embedding.tobytes()
+    assert (short.n_epochs, long.n_epochs) == (100, 200)
+    alone = embed_graph(slices[1], n_epochs=100, random_state=5)
+    assert trustworthiness(X, short.embedding, k=10) > trustworthiness(X, alone.embedding, k=10) - 0.01
+
+
 def test_terms_stack_in_one_kernel_call(slices):
     """Two terms in one layout: an alignment term without relations leaves DensMAP's layout as it was."""
     g = slices[0]

@@ -332,16 +332,19 @@ def reverse_edges(graph):
     return flipped.data.astype(np.int64) - 1
 
 
-def _stack(graphs, n_epochs, own):
+def _stack(graphs, n_epochs, own, block_epochs):
     """One CSR graph of the blocks laid out together, each pruned against its own largest weight
-    (1 against a fixed tail), with the epochs per sample of each edge and the block offsets."""
+    (1 against a fixed tail), with the epochs per sample of each edge and the block offsets.
+
+    Block s is sampled as in a layout of ``block_epochs[s]`` epochs, its samples spread over the
+    run's ``n_epochs``; a block of 0 epochs has no edges and stays where it is."""
     pruned, eps = [], []
-    for g in graphs:
+    for g, epochs in zip(graphs, block_epochs, strict=True):
         w_max = float(g.data.max()) if own and g.nnz else 1.0
-        g = prune(g, n_epochs, w_max)
+        g = prune(g, epochs, w_max) if epochs else sp.csr_matrix(g.shape, dtype=g.dtype)
         g.sort_indices()
         pruned.append(g)
-        eps.append(epochs_per_sample(g.data, w_max))
+        eps.append(epochs_per_sample(g.data, w_max) * (n_epochs / max(epochs, 1)))
     graph = pruned[0] if len(pruned) == 1 else sp.block_diag(pruned, format="csr")
     graph.sort_indices()
     blocks = np.cumsum([0] + [g.shape[0] for g in pruned]).astype(np.int64)
@@ -365,6 +368,7 @@ def optimize_layout(
     negative_sample_rate=5.0,
     negative_sampling="umap",
     terms=(),
+    block_epochs=None,
     monitor=None,
     progress=None,
     threads=None,
@@ -375,11 +379,13 @@ def optimize_layout(
     the graph is the symmetric fuzzy set of ``head`` itself: tails are read where they were at the
     start of each of the epoch's ``PHASES`` phases, and both ends of a sampled edge move, as in
     umap-learn. ``graph`` may also be a list of such graphs laid out as consecutive blocks of
-    ``head`` (then ``a`` and ``b`` are sequences, one per block).
+    ``head`` (then ``a`` and ``b`` are sequences, one per block, and ``block_epochs`` may give each
+    block its own number of epochs, at most ``n_epochs``: 0 holds a block fixed).
 
-    With ``tail`` given only the heads move, and the sampling schedule counts weights against 1, the
-    largest membership there is, rather than the graph's own maximum, so that one head's schedule
-    does not depend on the other heads. ``rows[i]`` (optional) is the row of ``tail`` that head i
+    With ``tail`` given only the heads move (block s's graph then indexes its own rows of ``tail``,
+    which follow the rows of the blocks before it), and the sampling schedule counts weights against
+    1, the largest membership there is, rather than the graph's own maximum, so that one head's
+    schedule does not depend on the other heads. ``rows[i]`` (optional) is the row of ``tail`` that head i
     is: it is written back after every epoch so that heads see each other move. ``row_keys``
     (optional, one per head) replace edge positions in the negative-sampling hash, so that a head's
     samples depend on the head, not on its position among the heads.
@@ -393,7 +399,7 @@ def optimize_layout(
     if n_epochs == 0 or sum(g.nnz for g in graphs) == 0:
         return head
     own = tail is None
-    graph, eps, blocks = _stack(graphs, n_epochs, own)
+    graph, eps, blocks = _stack(graphs, n_epochs, own, block_epochs or [n_epochs] * len(graphs))
     ab = np.column_stack([np.broadcast_to(a, len(graphs)), np.broadcast_to(b, len(graphs))]).astype(np.float64)
     next_sample = eps.copy()
     rate = float(negative_sample_rate)
@@ -404,7 +410,8 @@ def optimize_layout(
         work, tail, snapshot = stacked[:n], stacked, n
     else:
         work, snapshot = head, 0
-    tail_blocks = blocks if own else np.array([0, tail.shape[0]], dtype=np.int64)
+    # a block's tails (and negative samples) are its own graph's columns: of the stacked heads, or of ``tail``
+    tail_blocks = blocks if own else np.cumsum([0] + [g.shape[1] for g in graphs]).astype(np.int64)
     pull = np.zeros((graph.nnz if own else 0, head.shape[1]), dtype=np.float32)
     reverse = reverse_edges(graph) if own else np.zeros(0, dtype=np.int64)
     indptr, tails = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
@@ -417,7 +424,7 @@ def optimize_layout(
     edges = Edges(indptr, tails, eps, float(graph.data.sum() / graph.data.max()), float(ab[0, 0]), float(ab[0, 1]))
     n_phases = PHASES if own else 1
     alphas = learning_rate * (1.0 - np.arange(n_epochs) / n_epochs)
-    alone = bool(terms) or (not own and rows is not None)  # Python's work between every two epochs
+    alone = any(t.per_epoch for t in terms) or (not own and rows is not None)  # Python's work between epochs
     epoch, per_epoch = 0, math.inf
     if threads is not None:
         threads.adjust()

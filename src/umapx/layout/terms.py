@@ -12,12 +12,15 @@ Every term's arrays have one shape, ``(code, head_rows, tail_rows, ints, floats)
 of an epoch reach the kernel stacked along a first axis (``kernel_terms``), so the kernel takes any
 number of terms as five arrays. A new term adds a code, a branch of ``edge_step`` and a class here;
 nothing else in the kernel changes. ``prepare(graph, n_epochs)``
-binds a term to the graph it is laid out with (``embed_graph`` calls it).
+binds a term to the graph it is laid out with (``embed_graph`` calls it). A term whose arrays change
+from epoch to epoch says so with ``per_epoch = True``: the layout then returns to Python after every
+epoch; the others let epochs run together in one kernel call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -86,6 +89,7 @@ class DensityTerm:
     Each edge's step is clipped per coordinate at 4 min(1, 2 w_e / w_max), see ``umapx.density``.
     """
 
+    per_epoch: ClassVar[bool] = True
     lam: float = 2.0
     frac: float = 0.3
     var_shift: float = 0.1
@@ -136,9 +140,12 @@ class DensityTerm:
 @dataclass(frozen=True)
 class AlignmentTerm:
     """lam sum_ir w_ir |y_i - y_r|^2 over related rows i, r of a stacked layout (AlignedUMAP's
-    regularisation): ``relations`` is a CSR matrix over the stacked rows with weight w_ir where row r
-    (in another slice) is the same point as row i. Each head takes the step on its sampled edges."""
+    regularisation): ``relations`` is a CSR matrix with a row per head and a column per row the
+    heads' tails are read from (the stacked rows themselves in a stacked layout), weight w_ir where
+    row r (in another slice) is the same point as head i. Each head takes the step on its sampled
+    edges. Its arrays do not change between epochs."""
 
+    per_epoch: ClassVar[bool] = False
     relations: object
     lam: float = 0.01
 
