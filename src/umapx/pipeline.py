@@ -562,7 +562,8 @@ def place(
     if together is not None:  # the placements join the tail rows, written back every epoch
         weights, lam = together
         placed = np.isfinite(head).all(axis=1).astype(np.float64)
-        weights = sp.diags(placed) @ sp.csr_matrix(weights) @ sp.diags(placed)  # none to or from a NaN point
+        weights = sp.csr_matrix(sp.diags(placed) @ sp.csr_matrix(weights) @ sp.diags(placed))
+        weights.eliminate_zeros()  # no weight to or from a NaN point, not even 0 (0 NaN is NaN)
         rows = len(tail) + np.arange(len(head))
         between = sp.hstack([sp.csr_matrix((len(head), len(tail))), weights], format="csr")
         terms.append(AlignmentTerm(between, lam / NEW_POINT_RATE))
