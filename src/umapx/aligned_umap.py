@@ -251,12 +251,11 @@ class AlignedUMAP(ParamsMixin, Fitted):
                 f"slice={slice!r} is out of range: this model has {n} slices (0 to {n - 1}, or -{n} to -1)."
             )
         target = slice % n
-        check_new_points(self.graph_models_[target], X, "transform")  # errors name this slice's input space
         window = self.alignment_window_size
         near = [
             s
             for s in range(max(0, target - window), min(n, target + window + 1))
-            if _same_space(self.graph_models_[s], self.graph_models_[target])
+            if s == target or _same_space(self.graph_models_[s], self.graph_models_[target])
         ]
         with thread_limit(self.n_jobs) as threads:
             found = [
@@ -307,7 +306,8 @@ class AlignedUMAP(ParamsMixin, Fitted):
 
 
 def _same_space(graph, other):
-    """Whether new points of ``other``'s input space can be placed into ``graph``'s slice."""
+    """Whether new points of ``other``'s input space can be placed into ``graph``'s slice too (never
+    for distances to one slice's points)."""
     return (
         graph.index is not None
         and graph.n_features == other.n_features
@@ -319,10 +319,9 @@ def _same_space(graph, other):
 def _copies(slices, m):
     """Weights between the placements of each of ``m`` new points into ``slices`` (stacked slice by
     slice): exp(-(|s - t| - 1)) between its placements in slices s and t."""
-    k = len(slices)
     distance = np.abs(np.subtract.outer(slices, slices))
     between = np.where(distance > 0, np.exp(-(distance - 1.0)), 0.0)
-    return sp.csr_matrix(sp.kron(sp.csr_matrix(between), sp.identity(m), format="csr"), shape=(k * m, k * m))
+    return sp.kron(sp.csr_matrix(between), sp.identity(m), format="csr")
 
 
 def _graph(params, random_state):

@@ -170,6 +170,20 @@ def test_transform_holds_a_points_placements_together(fitted, ink):
     assert joint / spread <= _gap(fitted, 1), (joint / spread, _gap(fitted, 1))
 
 
+def test_transform_into_a_slice_of_precomputed_distances(ink):
+    """With metric='precomputed' a new point's distances reach one slice's points only: it is placed
+    into that slice alone, as that slice's UMAP.transform places it."""
+    from sklearn.metrics import pairwise_distances
+
+    X, _ = ink
+    D = [pairwise_distances(X[:400]), pairwise_distances(X[150:550])]
+    model = AlignedUMAP(metric="precomputed", **FAST).fit(D, relations=[RELATION])
+    new = pairwise_distances(X[600:620], X[150:550])
+    assert model.transform(new, slice=1).tobytes() == model.mappers_[1].transform(new).tobytes()
+    with pytest.raises(ValueError, match=r"the distances from each new point to the 400 training points"):
+        model.transform(new[:, :300], slice=1)
+
+
 def test_update_is_as_aligned_as_a_fit(ink):
     """The slice that update adds is about as close to its partners as the same slice in a fit of all."""
     X, _ = ink
