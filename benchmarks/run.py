@@ -55,7 +55,7 @@ def run_fit(library: str, dataset: str, workdir: str, env: dict | None = None, t
         err.seek(0)
         lines = err.read().strip().splitlines()
     if killed.is_set():
-        return {"status": "failed", "error": f"timed out after {timeout:.0f} s"}
+        return {"status": "timed out", "error": f"timed out after {timeout:.0f} s"}
     if proc.returncode != 0:
         return {"status": "failed", "error": lines[-1] if lines else f"exit status {proc.returncode}"}
     with open(prefix + ".json") as f:
@@ -105,10 +105,12 @@ def quality(dataset: str, embedding_path: str) -> dict:
 
 
 def import_time(library: str) -> float | None:
-    modules = {"umapx": "umapx", "umap-learn": "umap", "fastumap": "fastumap", "scranpy": "scranpy",
-               "torchdr": "torchdr"}
-    module = next(m for name, m in modules.items() if library == name or library.startswith(name + "-"))
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    """Seconds from ``import`` to the fitting name in hand: umapx and fastumap load lazily, at first use."""
+    names = {"umapx": "umapx.UMAP", "umap-learn": "umap.UMAP", "fastumap": "fastumap.fit",
+             "scranpy": "scranpy.run_umap", "torchdr": "torchdr.UMAP"}
+    name = next(n for lib, n in names.items() if library == lib or library.startswith(lib + "-"))
+    module = name.partition(".")[0]
+    code = f"import time; t = time.perf_counter(); import {module}; {name}; print(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return float(out.stdout.strip()) if out.returncode == 0 else None
 
@@ -126,7 +128,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     datasets = args.datasets.split(",")
     libraries = args.libraries.split(",") + (["torchdr"] if args.torchdr else [])
+    from fit_one import SETTINGS
+
     record = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": _machine(),
+              "settings": {lib: SETTINGS[lib] for lib in libraries if lib in SETTINGS},
               "imports": {lib: import_time(lib) for lib in libraries}, "runs": []}
     began = time.perf_counter()
     conditions = {"idle": run_fit, **({} if args.idle_only else SHARED)}
@@ -159,7 +164,7 @@ def measure_round(dataset, libraries, conditions, workdir, began, first):
             embedding = result.pop("embedding", None)
             if first and embedding and result["status"] == "ok":
                 result.update(quality(dataset, embedding))
-            print("    " + (f"{result['wall_s']:.1f} s" if result["status"] == "ok" else f"failed: {result['error']}")
+            print("    " + (f"{result['wall_s']:.1f} s" if result["status"] == "ok" else f"{result['status']}: {result['error']}")
                   + (f", trust {result['trust']}, acc {result['acc']}" if "trust" in result else ""), flush=True)
             results[library, condition] = result
     return results
@@ -210,22 +215,23 @@ def markdown(record: dict) -> str:
     peers = [lib for lib in libraries if lib != "umapx"]
     lines = [f"# Benchmark results ({record['date']}, {record['machine']})", "",
              "Wall time of a fresh process per fit (imports and compilation included); quality as "
-             "trustworthiness (k=15, 5,000-point sample) / 5-fold 10-NN accuracy; peak RSS in MB.", "",
+             "trustworthiness (k=15, 5,000-point sample) / 5-fold 10-NN accuracy; peak RSS in MB. "
+             "A peer that failed or timed out is named beside the ratio, which then compares with the peers "
+             "that finished (one that timed out took longer than any of them).", "",
+             *_settings(record),
              "| data | " + " | ".join(libraries) + " | umapx / fastest peer |",
              "|---" * (len(libraries) + 2) + "|"]
     for dataset in datasets:
-        cells, times = [], {}
+        found = {r["library"]: r for r in runs if r["dataset"] == dataset}
+        cells = []
         for lib in libraries:
-            run = next((r for r in runs if r["dataset"] == dataset and r["library"] == lib), None)
+            run = found.get(lib)
             if run is None or run["status"] != "ok":
-                cells.append("failed" if run else "—")
+                cells.append(_outcome(run))
                 continue
-            times[lib] = run["wall_s"]
             rss = f", {run['peak_rss_mb']:.0f} MB" if run.get("peak_rss_mb") else ""
             cells.append(f"{run['wall_s']:.1f} s ({_fmt(run['trust'])} / {_fmt(run['acc'])}{rss})")
-        peer_times = [times[p] for p in peers if p in times]
-        ratio = f"{times['umapx'] / min(peer_times):.2f}" if "umapx" in times and peer_times else "—"
-        lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {ratio} |")
+        lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {_ratio(found, peers)} |")
     lines += _shared_table(record["runs"], libraries, datasets, peers)
     repeated = {r["dataset"]: len(r["rounds_s"]) for r in record["runs"] if len(r.get("rounds_s", [])) > 1}
     if repeated:
@@ -260,17 +266,35 @@ def _shared_table(runs, libraries, datasets, peers):
              "| data | " + " | ".join(f"{lib} pair / busy" for lib in libraries) + " | ratio pair | ratio busy |",
              "|---" * (len(libraries) + 3) + "|"]
     for dataset in datasets:
-        times = {(r["library"], r["condition"]): r["wall_s"] for r in shared
-                 if r["dataset"] == dataset and r["status"] == "ok"}
-        cells = [" / ".join(f"{times[lib, c]:.1f} s" if (lib, c) in times else "—" for c in SHARED)
-                 for lib in libraries]
-        ratios = []
-        for condition in SHARED:
-            peer_times = [times[p, condition] for p in peers if (p, condition) in times]
-            ours = times.get(("umapx", condition))
-            ratios.append(f"{ours / min(peer_times):.2f}" if ours and peer_times else "—")
+        found = {c: {r["library"]: r for r in shared if r["dataset"] == dataset and r["condition"] == c} for c in SHARED}
+        cells = [" / ".join(f"{found[c][lib]['wall_s']:.1f} s" if found[c].get(lib, {}).get("status") == "ok"
+                            else _outcome(found[c].get(lib)) for c in SHARED) for lib in libraries]
+        ratios = [_ratio(found[c], peers) for c in SHARED]
         lines.append(f"| {dataset} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     return lines
+
+
+def _settings(record):
+    """How each library was run (threads, seeds), as recorded."""
+    settings = record.get("settings", {})
+    if not settings:
+        return []
+    return ["How each library ran: " + "; ".join(f"{lib}: {how}" for lib, how in settings.items()) + ".", ""]
+
+
+def _outcome(run):
+    """The cell of a run without a time: not run, failed or timed out."""
+    return "—" if run is None else run["status"]
+
+
+def _ratio(found, peers):
+    """umapx / the fastest peer that finished, naming each peer that failed or timed out."""
+    ours = found.get("umapx", {})
+    finished = [found[p]["wall_s"] for p in peers if found.get(p, {}).get("status") == "ok"]
+    if ours.get("status") != "ok" or not finished:
+        return "—"
+    missing = [f"{p} {found[p]['status']}" for p in peers if p in found and found[p]["status"] != "ok"]
+    return f"{ours['wall_s'] / min(finished):.2f}" + (f" ({', '.join(missing)})" if missing else "")
 
 
 def _fmt(value):

@@ -1,12 +1,15 @@
-"""Fit time against n: fashion_mnist subsamples of 10k, 20k, 40k and all 70k, and nycflights13 (327k).
+"""Fit time against n, within one data set: subsamples of fashion_mnist (10k to all 70k) and of
+nycflights13 (80k to all 327k).
 
-    python benchmarks/scaling.py [--libraries umapx,umap-learn,fastumap,scranpy] [--sizes 10000,20000,40000]
+    python benchmarks/scaling.py [--libraries umapx,umap-learn,fastumap,scranpy] [--datasets fashion_mnist,...]
+    python benchmarks/scaling.py --markdown RECORD   (re-render SCALING.md and scaling.png from a record)
 
 Each fit runs in a fresh process (``run.run_fit``), one at a time. A subsample is a seeded random
-choice of rows (``fit_one.load_spec``, spelled ``fashion_mnist@20000``). For each library the table
-gives the wall times and the growth from 20k to 70k against n log n's: a growth ratio at most 1 means
-time grew no faster than n log n. Writes ``benchmarks/results/scaling-<date>.json``,
-``benchmarks/SCALING.md`` and ``benchmarks/scaling.png`` (time against n, log-log).
+choice of rows (``fit_one.load_spec``, spelled ``fashion_mnist@20000``). For each library and data set
+the table gives the wall times and the growth against n log n's from the first size of 20k or more
+(200 epochs, as at every larger n) to the whole set: a growth ratio at most 1 means time grew no
+faster than n log n. Growth is only taken within one data set: sets differ in features and structure.
+Writes ``benchmarks/results/scaling-<date>.json``, ``benchmarks/SCALING.md`` and ``benchmarks/scaling.png``.
 """
 from __future__ import annotations
 
@@ -18,45 +21,60 @@ import tempfile
 import time
 from pathlib import Path
 
+from fit_one import SETTINGS
 from run import LIBRARIES, _machine, quality, run_fit
 
 HERE = Path(__file__).resolve().parent
-FASHION_SIZES = [10_000, 20_000, 40_000]
-SIZES = {"fashion_mnist": 70_000, "nycflights13": 327_346}
+SERIES = {"fashion_mnist": ([10_000, 20_000, 40_000], 70_000), "nycflights13": ([80_000, 160_000], 327_346)}
+FIRST_N = 20_000  # growth starts here: up to 10,000 rows UMAP runs 500 epochs, above it 200
 
 
-def specs(sizes):
-    """(spec, n) pairs: the fashion_mnist subsamples, all of fashion_mnist, then nycflights13."""
-    return [(f"fashion_mnist@{n}", n) for n in sizes] + list(SIZES.items())
+def specs(datasets):
+    """(data set, spec, n) of each subsample, then of the whole set, per data set."""
+    return [row for name in datasets
+            for row in [(name, f"{name}@{n}", n) for n in SERIES[name][0]] + [(name, name, SERIES[name][1])]]
 
 
-def growth(times, n_small, n_large):
+def growth(t_small, t_large, n_small, n_large):
     """(t_large / t_small) / ((n_large log n_large) / (n_small log n_small)): <= 1 is n log n or slower growth."""
-    return (times[n_large] / times[n_small]) / (n_large * math.log(n_large) / (n_small * math.log(n_small)))
+    return (t_large / t_small) / (n_large * math.log(n_large) / (n_small * math.log(n_small)))
+
+
+def _growth_cell(runs, library, dataset):
+    """Growth of one library's time within one data set, from its first size of FIRST_N or more to the whole set."""
+    times = {r["n"]: r.get("wall_s") for r in runs if r["library"] == library and r["dataset"] == dataset}
+    ns = [n for n in sorted(times) if n >= FIRST_N]
+    if len(ns) < 2 or not times[ns[0]] or not times[ns[-1]]:
+        return "—"
+    return f"{growth(times[ns[0]], times[ns[-1]], ns[0], ns[-1]):.2f}"
+
+
+def _dataset(run):
+    """A run's data set; records before 2026-12-07 name only the spec."""
+    return run.get("dataset", run["spec"].partition("@")[0])
 
 
 def markdown(record):
-    runs = record["runs"]
+    runs = [{**r, "dataset": _dataset(r)} for r in record["runs"]]
     libraries = list(dict.fromkeys(r["library"] for r in runs))
-    ns = sorted({r["n"] for r in runs})
-    wall = {(r["library"], r["n"]): r.get("wall_s") for r in runs}
-    errors = {(r["library"], r["n"]): r["error"] for r in runs if r.get("error")}
-    names = {r["n"]: r["spec"] for r in runs}
+    datasets = list(dict.fromkeys(r["dataset"] for r in runs))
+    columns = list(dict.fromkeys((r["spec"], r["n"]) for r in runs))
+    cell = {(r["library"], r["spec"]): f"{r['wall_s']:.1f}" if r.get("wall_s") else r.get("error", "failed") for r in runs}
+    spans = {d: sorted(n for s, n in columns if s.partition("@")[0] == d and n >= FIRST_N) for d in datasets}
     lines = [f"# Fit time against n ({record['date']}, {record['machine']})", "",
-             "Wall time (s) of a fresh process per fit; fashion_mnist subsamples are seeded random rows. "
-             "Growth = (t(70k) / t(20k)) / (70k log 70k / 20k log 20k), and the same from 70k of fashion_mnist "
-             "to nycflights13's 327k rows (a different, 12-column data set): at most 1 means time grew no "
-             "faster than n log n. Growth starts at 20k because umapx and umap-learn run 500 epochs up to "
-             "10,000 rows and 200 above, so 10k would flatter it. Plot: `scaling.png`.", "",
-             "| library | " + " | ".join(f"{names[n]} ({n:,})" for n in ns) + " | growth 20k -> 70k | growth 70k -> 327k |",
-             "|---" * (len(ns) + 3) + "|"]
+             "Wall time (s) of a fresh process per fit; subsamples are seeded random rows. Growth is measured "
+             "within one data set, from its first size of 20k or more to the whole set: (t(n2) / t(n1)) / "
+             "(n2 log n2 / n1 log n1), at most 1 meaning time grew no faster than n log n. It starts at 20k "
+             "because UMAP runs 500 epochs up to 10,000 rows and 200 above, so 10k would flatter it. Times of "
+             "different data sets are not compared: they differ in features (fashion_mnist 784, nycflights13 "
+             "12) and in structure. Plot: `scaling.png`.", "",
+             "| library | " + " | ".join(f"{spec} ({n:,})" for spec, n in columns) + " | " + " | ".join(
+                 f"growth {d} {spans[d][0] // 1000}k -> {spans[d][-1] // 1000}k" for d in datasets if len(spans[d]) > 1)
+             + " |", "|---" * (len(columns) + 1 + sum(len(spans[d]) > 1 for d in datasets)) + "|"]
     for lib in libraries:
-        times = {n: wall.get((lib, n)) for n in ns}
-        cells = [f"{t:.1f}" if t is not None else errors.get((lib, n), "failed") for n, t in times.items()]
-        first, mid, last = FASHION_SIZES[1], SIZES["fashion_mnist"], SIZES["nycflights13"]
-        g1 = f"{growth(times, first, mid):.2f}" if times.get(first) and times.get(mid) else "—"
-        g2 = f"{growth(times, mid, last):.2f}" if times.get(mid) and times.get(last) else "—"
-        lines.append(f"| {lib} | " + " | ".join(cells) + f" | {g1} | {g2} |")
+        cells = [cell.get((lib, spec), "—") for spec, _ in columns]
+        cells += [_growth_cell(runs, lib, d) for d in datasets if len(spans[d]) > 1]
+        lines.append(f"| {lib} | " + " | ".join(cells) + " |")
     quality_rows = [r for r in runs if r.get("trust") is not None]
     if quality_rows:
         lines += ["", "Quality (trustworthiness k=15 on 5,000 points / 5-fold 10-NN accuracy):", "",
@@ -66,24 +84,29 @@ def markdown(record):
 
 
 def plot(record, path):
+    """Time against n, log-log, one panel per data set, with n log n drawn from umapx's first time at 20k or more."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for lib in dict.fromkeys(r["library"] for r in record["runs"]):
-        points = sorted((r["n"], r["wall_s"]) for r in record["runs"] if r["library"] == lib and r.get("wall_s"))
-        ax.plot(*zip(*points), marker="o", label=lib)
-    ns = sorted({r["n"] for r in record["runs"]})
-    umapx = {r["n"]: r["wall_s"] for r in record["runs"] if r["library"] == "umapx" and r.get("wall_s")}
-    anchor = FASHION_SIZES[1]  # 200 epochs, as at every larger n
-    if anchor in umapx:
-        ref = [umapx[anchor] * n * math.log(n) / (anchor * math.log(anchor)) for n in ns]
-        ax.plot(ns, ref, "k--", linewidth=0.8, label="n log n (from umapx at 20k)")
-    ax.set(xscale="log", yscale="log", xlabel="n (fashion_mnist subsamples, then nycflights13)",
-           ylabel="fit wall time (s)", title="UMAP fit time against n, 2 cores")
-    ax.legend(fontsize=8)
+    runs = [{**r, "dataset": _dataset(r)} for r in record["runs"]]
+    datasets = list(dict.fromkeys(r["dataset"] for r in runs))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4.5), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        mine = [r for r in runs if r["dataset"] == dataset]
+        for lib in dict.fromkeys(r["library"] for r in mine):
+            points = sorted((r["n"], r["wall_s"]) for r in mine if r["library"] == lib and r.get("wall_s"))
+            if points:
+                ax.plot(*zip(*points), marker="o", label=lib)
+        umapx = sorted((r["n"], r["wall_s"]) for r in mine if r["library"] == "umapx" and r.get("wall_s") and r["n"] >= FIRST_N)
+        if umapx:
+            (n0, t0), ns = umapx[0], sorted({r["n"] for r in mine if r["n"] >= FIRST_N})
+            ax.plot(ns, [t0 * n * math.log(n) / (n0 * math.log(n0)) for n in ns], "k--", linewidth=0.8,
+                    label=f"n log n (from umapx at {n0 // 1000}k)")
+        ax.set(xscale="log", yscale="log", xlabel=f"n ({dataset} subsamples)", ylabel="fit wall time (s)",
+               title=f"{dataset}, 2 cores")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
@@ -91,14 +114,21 @@ def plot(record, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--libraries", default=",".join(LIBRARIES))
-    parser.add_argument("--sizes", default=",".join(map(str, FASHION_SIZES)), help="fashion_mnist subsample sizes")
+    parser.add_argument("--datasets", default=",".join(SERIES), help="data sets to subsample: " + ", ".join(SERIES))
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a fit is killed")
+    parser.add_argument("--markdown", metavar="RECORD", help="only re-render SCALING.md and scaling.png from RECORD")
     args = parser.parse_args(argv)
-    record = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": _machine(), "runs": []}
+    if args.markdown:
+        record = json.loads(Path(args.markdown).read_text())
+        (HERE / "SCALING.md").write_text(markdown(record))
+        plot(record, HERE / "scaling.png")
+        return
+    record = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": _machine(),
+              "settings": {lib: SETTINGS[lib] for lib in args.libraries.split(",") if lib in SETTINGS}, "runs": []}
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
-        for spec, n in specs([int(s) for s in args.sizes.split(",")]):
+        for dataset, spec, n in specs(args.datasets.split(",")):
             for library in args.libraries.split(","):
                 print(f"[{time.perf_counter() - began:7.1f} s] {library} on {spec} ...", flush=True)
                 result = run_fit(library, spec, workdir, timeout=args.timeout)
@@ -106,8 +136,8 @@ def main(argv=None):
                     result.update(quality(spec, result.pop("embedding")))
                     print(f"    {result['wall_s']:.1f} s", flush=True)
                 else:
-                    print(f"    failed: {result['error']}", flush=True)
-                record["runs"].append({"spec": spec, "n": n, "library": library, **result})
+                    print(f"    {result['status']}: {result['error']}", flush=True)
+                record["runs"].append({"dataset": dataset, "spec": spec, "n": n, "library": library, **result})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"scaling-{record['date'][:10]}.json"

@@ -34,12 +34,28 @@ def test_ratio_is_umapx_over_fastest_peer(bench, record):
     assert _row(table, "digits").endswith(f"| {expected:.2f} |")
 
 
-def test_failed_peer_is_reported_not_dropped(bench, record):
-    row = _row(bench.markdown(record), "mnist_test")
-    cells = [c.strip() for c in row.strip("|").split("|")]
+def _cells(row):
+    return [c.strip() for c in row.strip("|").split("|")]
+
+
+def test_failed_peer_is_reported_and_named_beside_the_ratio(bench, record):
+    cells = _cells(_row(bench.markdown(record), "mnist_test"))
     assert cells[0] == "mnist_test" and cells[4] == "failed"
     times = {r["library"]: r["wall_s"] for r in record["runs"] if r["dataset"] == "mnist_test" and r["status"] == "ok"}
-    assert cells[-1] == f"{times['umapx'] / min(times['umap-learn'], times['fastumap']):.2f}"
+    assert cells[-1] == f"{times['umapx'] / min(times['umap-learn'], times['fastumap']):.2f} (scranpy failed)"
+
+
+def test_timed_out_peer_is_neither_failed_nor_not_run(bench, record):
+    runs = [
+        {**r, "status": "timed out", "error": "timed out after 1800 s"}
+        if (r["library"], r["dataset"]) == ("umap-learn", "digits")
+        else r
+        for r in record["runs"]
+    ]
+    cells = _cells(_row(bench.markdown({**record, "runs": runs}), "digits"))
+    assert cells[2] == "timed out"
+    assert cells[-1].endswith("(umap-learn timed out)")
+    assert "—" not in cells  # "—" is kept for a library that was not run
 
 
 def test_quality_rss_imports_and_stages_are_shown(bench, record):
@@ -47,7 +63,15 @@ def test_quality_rss_imports_and_stages_are_shown(bench, record):
     umapx_digits = next(r for r in record["runs"] if r["library"] == "umapx" and r["dataset"] == "digits")
     assert f"({umapx_digits['trust']:.3f} / {umapx_digits['acc']:.3f}, {umapx_digits['peak_rss_mb']:.0f} MB)" in table
     assert f"umap-learn {record['imports']['umap-learn']:.2f}" in table
-    assert "| digits | 0.00 | 0.18 | 0.16 | 0.02 | 0.79 |" in table
+    stages = " | ".join(f"{v:.2f}" for v in [umapx_digits["import_s"], *umapx_digits["stages"].values()])
+    assert f"| digits | {stages} |" in table
+
+
+def test_settings_say_how_each_library_ran(bench, record):
+    settings = {"umapx": "all cores", "scranpy": "num_threads=2, parallel_optimization=True"}
+    table = bench.markdown({**record, "settings": settings})
+    line = next(line for line in table.splitlines() if line.startswith("How each library ran"))
+    assert all(f"{lib}: {how}" in line for lib, how in settings.items())
 
 
 def test_shared_table_gives_each_condition_its_own_ratio(bench, record):
