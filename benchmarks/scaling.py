@@ -92,20 +92,23 @@ def plot(record, path):
 
     runs = [{**r, "dataset": _dataset(r)} for r in record["runs"]]
     datasets = list(dict.fromkeys(r["dataset"] for r in runs))
+    colours = {lib: f"C{i}" for i, lib in enumerate(dict.fromkeys(r["library"] for r in runs))}
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4.5), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         mine = [r for r in runs if r["dataset"] == dataset]
-        for lib in dict.fromkeys(r["library"] for r in mine):
+        for lib, colour in colours.items():
             points = sorted((r["n"], r["wall_s"]) for r in mine if r["library"] == lib and r.get("wall_s"))
             if points:
-                ax.plot(*zip(*points), marker="o", label=lib)
-        umapx = sorted((r["n"], r["wall_s"]) for r in mine if r["library"] == "umapx" and r.get("wall_s") and r["n"] >= FIRST_N)
-        if umapx:
-            (n0, t0), ns = umapx[0], sorted({r["n"] for r in mine if r["n"] >= FIRST_N})
-            ax.plot(ns, [t0 * n * math.log(n) / (n0 * math.log(n0)) for n in ns], "k--", linewidth=0.8,
-                    label=f"n log n (from umapx at {n0 // 1000}k)")
-        ax.set(xscale="log", yscale="log", xlabel=f"n ({dataset} subsamples)", ylabel="fit wall time (s)",
-               title=f"{dataset}, 2 cores")
+                ax.plot(*zip(*points), marker="o", color=colour, label=lib)
+        ns = sorted({r["n"] for r in mine if r["n"] >= FIRST_N})
+        umapx = {r["n"]: r["wall_s"] for r in mine if r["library"] == "umapx" and r.get("wall_s")}
+        if len(ns) > 1 and ns[0] in umapx:
+            t0 = umapx[ns[0]]
+            ax.plot(ns, [t0 * n * math.log(n) / (ns[0] * math.log(ns[0])) for n in ns], "k--", linewidth=0.8,
+                    label=f"n log n (from umapx at {ns[0] // 1000}k)")
+        several = len({r["n"] for r in mine}) > 1
+        ax.set(xscale="log", yscale="log", xlabel=f"n ({dataset}{' subsamples' if several else ', one size'})",
+               ylabel="fit wall time (s)", title=f"{dataset}, 2 cores")
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

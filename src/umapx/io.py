@@ -44,8 +44,8 @@ def save(model, path):
 
 
 def load(path):
-    """Read a model written by ``save``; raises ValueError for a file that is not one, is damaged,
-    or comes from a newer umapx."""
+    """Read a model written by ``save``; raises ValueError, naming ``path``, for a file that is not
+    one, is damaged, or comes from a newer umapx."""
     try:
         with zipfile.ZipFile(path) as zf:
             bad = zf.testzip()
@@ -58,8 +58,10 @@ def load(path):
             arrays = {name: zf.read(name) for name in zf.namelist() if name != _META}
     except (zipfile.BadZipFile, EOFError) as error:
         raise ValueError(f"{path} is not a umapx model file, or it is truncated ({error}).") from None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: the model file is damaged (its metadata is not valid JSON: {error}).") from None
+    except Exception as error:  # a damaged header: an unknown compression method, an encryption flag, ...
+        raise _damaged(path, error) from None
     try:
         params = {name: _decode(value, arrays) for name, value in meta["params"].items()}
         model = _estimator(meta["class"], path)(**params)
@@ -67,11 +69,16 @@ def load(path):
         if meta["version"] < 3:
             state = _state_of_format_2(state, model, meta["version"])
         model._set_fitted_state(state)
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
-        if isinstance(error, ValueError) and "damaged" in str(error):
-            raise
-        raise ValueError(f"{path}: the model file is damaged ({type(error).__name__}: {error}).") from None
+    except Exception as error:  # whatever numpy, zipfile or hnswlib raise on a damaged member
+        raise _damaged(path, error) from None
     return model
+
+
+def _damaged(path, error):
+    """The ValueError that ``load`` raises for ``error``: itself where it already names the file."""
+    if isinstance(error, ValueError) and str(path) in str(error):
+        return error
+    return ValueError(f"{path}: the model file is damaged ({type(error).__name__}: {error}).")
 
 
 def _estimator(name, path):

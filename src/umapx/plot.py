@@ -74,7 +74,7 @@ def points(
             xy[:, 1],
             s=100 / np.sqrt(len(xy)),
             c=colour,
-            cmap=cmap if values is not None else None,
+            cmap=_colormap(cmap) if values is not None else None,
             alpha=alpha,
         )
         if values is not None:
@@ -177,7 +177,7 @@ def diagnostic(
         title = f"colour: Jaccard index of the {nhood_size} nearest neighbours, data vs embedding"
     ax = _axes(ax, width, height, background)
     size = point_size if point_size is not None else 100 / np.sqrt(len(xy))
-    drawn = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, cmap=cmap if colour.ndim == 1 else None)
+    drawn = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, cmap=_colormap(cmap) if colour.ndim == 1 else None)
     if colour.ndim == 1:
         ax.figure.colorbar(drawn, ax=ax)
     ax.set_title(title, fontsize=9)
@@ -422,7 +422,7 @@ def _categories(labels, color_key, color_key_cmap):
     if isinstance(color_key, dict):
         missing = [c for c in classes if c not in color_key]
         if missing:
-            raise ValueError(f"color_key has no colour for the labels {missing[:5]}.")
+            raise ValueError(f"color_key has no colour for the labels {np.asarray(missing[:5]).tolist()}.")
         return classes, np.array([to_rgba(color_key[c]) for c in classes])
     if len(color_key) < len(classes):
         raise ValueError(f"color_key has {len(color_key)} colours for {len(classes)} labels.")

@@ -9,6 +9,7 @@ import umapx
 from umapx import UMAP, DensMAP
 
 FAST = dict(n_epochs=50, random_state=0)
+SUPERVISED_MARGIN = 0.07  # at 200 epochs, seeds 0-4 measured 0.10-0.16
 
 
 def log_mean_power(dists, power):
@@ -102,10 +103,13 @@ def test_point_without_edges_has_no_radius():
     assert np.isnan(rad_orig[40]) and np.isfinite(rad_orig[:40]).all()
 
 
-def test_supervised_densmap(digits):
+def test_supervised_densmap_separates_the_labels(digits):
+    from sklearn.metrics import silhouette_score
+
     X, y = digits
-    emb = DensMAP(**FAST).fit_transform(X, y)
-    assert emb.shape == (len(X), 2) and np.isfinite(emb).all()
+    plain = DensMAP(n_epochs=200, random_state=0).fit_transform(X)
+    supervised = DensMAP(n_epochs=200, random_state=0).fit_transform(X, y)
+    assert silhouette_score(supervised, y) > silhouette_score(plain, y) + SUPERVISED_MARGIN
 
 
 def test_failed_fit_keeps_the_radii(digits):

@@ -1,6 +1,7 @@
 """New data and the model's life cycle: transform, inverse_transform, update, composition, save/load."""
 
 import pickle
+import struct
 import zipfile
 
 import numpy as np
@@ -28,25 +29,21 @@ def digits_model(digits):
 
 
 @pytest.fixture(scope="module")
-def letter_split():
-    from umapx.datasets import dataset_path, load
-
-    if not dataset_path("letter").exists():
-        pytest.skip(f"data set {dataset_path('letter')} is absent")
-    return load("letter")
+def letter_split(real_data):
+    return real_data("letter")
 
 
 # ---------------------------------------------------------------- transform
 @pytest.mark.parametrize("approximate", [False, True], ids=["exact", "hnsw"])
-def test_transform_is_batch_invariant_and_thread_independent(letter_split, approximate):
+def test_transform_is_batch_invariant_and_thread_independent(letter_split, approximate, on_threads):
     X, _ = letter_split
     model = UMAP(force_approximation_algorithm=approximate, n_jobs=2, **FAST).fit(X[:4000])
     assert (model.graph_model_.index.kind == "hnsw") == approximate
     batch = model.transform(X[6000:11000])
-    alone = model.transform(X[6000:6100])
+    alone = on_threads(2, lambda: model.transform(X[6000:6100]))
     assert alone.tobytes() == batch[:100].tobytes()
     model.set_params(n_jobs=1)
-    assert model.transform(X[6000:6100]).tobytes() == alone.tobytes()
+    assert on_threads(1, lambda: model.transform(X[6000:6100])).tobytes() == alone.tobytes()
     assert model.transform(X[6050:6051]).tobytes() == alone[50:51].tobytes()
 
 
@@ -180,12 +177,12 @@ def test_update_graph_is_the_fuzzy_set_of_its_knn_lists(digits):
     assert (graph != model.graph_).nnz == 0
 
 
-def test_update_is_deterministic(letter_split):
+def test_update_is_deterministic(letter_split, on_threads):
     X, _ = letter_split
     runs = []
     for n_jobs in (1, 2):
         model = UMAP(force_approximation_algorithm=True, n_jobs=n_jobs, **FAST).fit(X[:3000])
-        runs.append(model.update(X[3000:3500]).embedding_)
+        runs.append(on_threads(n_jobs, lambda model=model: model.update(X[3000:3500])).embedding_)
     assert runs[0].tobytes() == runs[1].tobytes()
 
 
@@ -207,11 +204,55 @@ def test_failed_update_leaves_the_model_as_it_was(digits):
             assert (value != old).nnz == 0, name
 
 
-def test_update_refuses_supervised_models(digits):
+@pytest.mark.parametrize("kind", ["labels", "precomputed", "unique"])
+def test_update_refuses_models_it_cannot_grow(digits, kind):
     X, y = digits
-    model = UMAP(**FAST).fit(X[:500], y[:500])
-    with pytest.raises(ValueError, match="update needs a model fitted without labels"):
-        model.update(X[500:510])
+    if kind == "labels":
+        model = UMAP(**FAST).fit(X[:500], y[:500])
+        new = X[500:510]
+    elif kind == "precomputed":
+        D = np.sqrt(((X[:510, None] - X[None, :510]) ** 2).sum(-1))
+        model = UMAP(metric="precomputed", **FAST).fit(D[:500, :500])
+        new = D[500:510, :500]
+    else:
+        model = UMAP(unique=True, **FAST).fit(X[:500])
+        new = X[500:510]
+    before = model.embedding_.copy()
+    with pytest.raises(ValueError, match=r"update needs a model fitted without labels, on feature vectors \(not "):
+        model.update(new)
+    assert model.embedding_.tobytes() == before.tobytes()
+
+
+@pytest.mark.parametrize("make", [np.asarray, sp.csr_matrix], ids=["dense", "sparse"])
+def test_updated_model_transforms_saves_and_loads(digits, tmp_path, make):
+    """After update the model holds the new rows (of the training data's kind), places them with their
+    class, and transform and save/load work on the grown model as on a fitted one."""
+    X, y = digits
+    model = UMAP(**FAST).fit(make(X[:1000])).update(make(X[1000:1400]))
+    data = model.graph_model_.data
+    assert (
+        model.embedding_.shape == (1400, 2)
+        and data.shape == (1400, 64)
+        and sp.issparse(data) == (make is not np.asarray)
+    )
+    assert knn_score(model.embedding_[:1000], y[:1000], model.embedding_[1000:], y[1000:1400]) >= 0.9
+    placed = model.transform(make(X[1400:]))
+    assert knn_score(model.embedding_, y[:1400], placed, y[1400:]) >= 0.9
+    model.save(tmp_path / "grown.umapx")
+    loaded = umapx.load(tmp_path / "grown.umapx")
+    assert loaded.embedding_.tobytes() == model.embedding_.tobytes()
+    assert loaded.transform(make(X[1400:])).tobytes() == placed.tobytes()
+
+
+def test_transform_of_a_point_without_training_neighbours_is_nan_with_a_warning(digits):
+    X, _ = digits
+    model = UMAP(disconnection_distance=200.0, **FAST).fit(X[:1000])  # digits' rows are never 200 apart
+    new = X[1000:1003].copy()
+    new[1] += 1000.0
+    with pytest.warns(UserWarning, match=r"1 new point\(s\) have no training neighbour within disconnection_distance"):
+        placed = model.transform(new)
+    assert np.isnan(placed[1]).all() and np.isfinite(placed[[0, 2]]).all()
+    assert placed[[0, 2]].tobytes() == model.transform(new[[0, 2]]).tobytes()
 
 
 # ---------------------------------------------------------------- composition
@@ -231,6 +272,21 @@ def test_composition_of_models_on_different_features(digits):
         union.transform(X[:5])
 
 
+def test_difference_removes_the_edges_the_other_model_holds_fully(digits):
+    """a (1 - b): an edge the other model holds at strength 1 is gone from the difference, while an edge
+    only this model has stays; the union keeps both."""
+    X, _ = digits
+    left, right = UMAP(**FAST).fit(X[:, :40]), UMAP(metric="cosine", **FAST).fit(X[:, 24:])
+    diff, union = (left - right).graph_, (left + right).graph_
+    edges = left.graph_.tocoo()
+    other = np.asarray(right.graph_[edges.row, edges.col]).ravel()
+    full, absent = other == 1, other == 0
+    assert full.sum() > 100 and absent.sum() > 100
+    assert np.all(np.asarray(diff[edges.row[full], edges.col[full]]).ravel() == 0)
+    assert np.all(np.asarray(diff[edges.row[absent], edges.col[absent]]).ravel() > 0)
+    assert np.all(np.asarray(union[edges.row[full], edges.col[full]]).ravel() >= 1 - 1e-6)
+
+
 def test_composition_needs_the_same_samples(digits):
     X, _ = digits
     with pytest.raises(ValueError, match="fitted on the same samples; got 300 and 400 samples"):
@@ -241,20 +297,112 @@ def test_composition_needs_the_same_samples(digits):
 
 # ---------------------------------------------------------------- persistence
 @pytest.mark.parametrize("approximate", [False, True], ids=["exact", "hnsw"])
-def test_save_load_round_trip(tmp_path, letter_split, approximate):
-    X, _ = letter_split
-    model = UMAP(force_approximation_algorithm=approximate, **FAST).fit(X[:3000])
+def test_save_load_round_trip(tmp_path, digits, approximate):
+    X, _ = digits
+    model = UMAP(force_approximation_algorithm=approximate, **FAST).fit(X[:1400])
+    assert (model.graph_model_.index.kind == "hnsw") == approximate
     path = tmp_path / "model.umapx"
     model.save(path)
     loaded = umapx.load(path)
     assert loaded.get_params() == model.get_params()
     assert loaded.embedding_.tobytes() == model.embedding_.tobytes()
     assert (loaded.graph_ != model.graph_).nnz == 0
-    assert loaded.transform(X[3000:3200]).tobytes() == model.transform(X[3000:3200]).tobytes()
+    assert loaded.transform(X[1400:]).tobytes() == model.transform(X[1400:]).tobytes()
     unpickled = pickle.loads(pickle.dumps(model))
-    assert unpickled.transform(X[3000:3200]).tobytes() == model.transform(X[3000:3200]).tobytes()
+    assert unpickled.transform(X[1400:]).tobytes() == model.transform(X[1400:]).tobytes()
     with zipfile.ZipFile(path) as zf:
         assert not any(name.endswith(".pkl") for name in zf.namelist())
+
+
+def _round_trip(model, tmp_path):
+    model.save(tmp_path / "m.umapx")
+    return umapx.load(tmp_path / "m.umapx")
+
+
+def test_round_trip_keeps_loss_history_array_init_and_precomputed_knn(digits, tmp_path):
+    """Parameters that are arrays come back equal, so the loaded parameters refit the same bytes."""
+    X = digits[0][:600]
+    init = np.random.default_rng(0).normal(size=(600, 2)).astype(np.float32)
+    first = UMAP(**FAST).fit(X)
+    knn = (first.graph_model_.knn_indices, first.graph_model_.knn_dists, None)
+    model = UMAP(init=init, precomputed_knn=knn, loss_report=True, **FAST).fit(X)
+    loaded = _round_trip(model, tmp_path)
+    assert np.array_equal(loaded.init, init)
+    assert np.array_equal(loaded.precomputed_knn[0], knn[0]) and np.array_equal(loaded.precomputed_knn[1], knn[1])
+    assert loaded.loss_history_.keys() == model.loss_history_.keys() and len(model.loss_history_["epoch"]) > 0
+    for key, values in model.loss_history_.items():
+        assert np.array_equal(np.asarray(loaded.loss_history_[key]), np.asarray(values)), key
+    assert UMAP(**loaded.get_params()).fit(X).embedding_.tobytes() == model.embedding_.tobytes()
+
+
+def test_round_trip_of_a_combined_model(digits, tmp_path):
+    X, _ = digits
+    union = UMAP(**FAST).fit(X[:600, :40]) + UMAP(metric="cosine", **FAST).fit(X[:600, 24:])
+    loaded = _round_trip(union, tmp_path)
+    assert loaded.embedding_.tobytes() == union.embedding_.tobytes() and (loaded.graph_ != union.graph_).nnz == 0
+    with pytest.raises(ValueError, match="has no single input space"):
+        loaded.transform(X[:5, :40])
+
+
+def test_a_numpy_generator_seed_is_saved_as_none_with_a_warning(digits, tmp_path):
+    X = digits[0][:300]
+    model = UMAP(random_state=np.random.default_rng(3), n_epochs=30).fit(X)
+    with pytest.warns(UserWarning, match="random_state is a numpy random generator, which is saved as None"):
+        loaded = _round_trip(model, tmp_path)
+    assert loaded.random_state is None and loaded.embedding_.tobytes() == model.embedding_.tobytes()
+    assert loaded.transform(X[:20]).shape == (20, 2)
+
+
+def _rewritten(path, out, edit):
+    """A copy of the zip ``path`` with each member's bytes passed through ``edit(name, payload)``."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.namelist():
+            dst.writestr(item, edit(item, src.read(item)))
+    return out
+
+
+def test_load_refuses_an_unknown_model_class_and_names_the_ones_it_loads(digits_model, tmp_path):
+    model, _, _ = digits_model
+    model.save(tmp_path / "m.umapx")
+    alien = _rewritten(
+        tmp_path / "m.umapx",
+        tmp_path / "alien.umapx",
+        lambda item, payload: (
+            payload.replace(b'"class": "UMAP"', b'"class": "Popen"') if item == "model.json" else payload
+        ),
+    )
+    with pytest.raises(ValueError, match=r"holds a 'Popen' model, which this umapx cannot load; it loads: .*UMAP"):
+        umapx.load(alien)
+
+
+def test_load_refuses_a_member_that_fails_its_checksum(digits_model, tmp_path):
+    model, _, _ = digits_model
+    model.save(tmp_path / "m.umapx")
+    data = bytearray((tmp_path / "m.umapx").read_bytes())
+    with zipfile.ZipFile(tmp_path / "m.umapx") as zf:
+        info = max(zf.infolist(), key=lambda member: member.file_size)
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    data[info.header_offset + 30 + name_len + extra_len + info.compress_size // 2] ^= 0xFF  # a stored byte
+    (tmp_path / "flipped.umapx").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=rf"the model file is damaged \(member '{info.filename}' fails its checksum\)"):
+        umapx.load(tmp_path / "flipped.umapx")
+
+
+def test_inverse_transform_errors_name_the_problem(digits):
+    X, _ = digits
+    model = UMAP(**FAST).fit(X[:500])
+    with pytest.raises(ValueError, match=r"Y has 3 columns, but the embedding has n_components=2"):
+        model.inverse_transform(np.zeros((4, 3)))
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        UMAP().inverse_transform(np.zeros((4, 2)))
+    D = np.sqrt(((X[:300, None] - X[None, :300]) ** 2).sum(-1))
+    with pytest.raises(ValueError, match="fitted on a precomputed distance matrix"):
+        UMAP(metric="precomputed", **FAST).fit(D).inverse_transform(np.zeros((4, 2)))
+    union = model + UMAP(metric="cosine", **FAST).fit(X[:500])
+    with pytest.raises(ValueError, match=r"made by combining models \(\+, \*, -\)"):
+        union.inverse_transform(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="inverse_transform does not support output_metric='hyperboloid'; supported: "):
+        UMAP(output_metric="hyperboloid", **FAST).fit(X[:300]).inverse_transform(np.zeros((4, 2)))
 
 
 def test_saved_file_is_not_much_larger_than_its_arrays(tmp_path, digits_model):
@@ -311,15 +459,15 @@ def test_load_rejects_bad_files(tmp_path, digits_model):
             umapx.load(tmp_path / f"{name}.umapx")
 
 
-def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data):
+def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data, on_threads):
     """Wide rows (mnist_test: 784 features) are indexed in their principal axes; the fit is the same
     on 1 and 2 threads, transform stays batch-invariant, and save/load, pickle and update keep the
     projection."""
     X, _ = real_data("mnist_test")
-    model = UMAP(force_approximation_algorithm=True, n_jobs=2, **FAST).fit(X[:2000])
+    model = on_threads(2, lambda: UMAP(force_approximation_algorithm=True, n_jobs=2, **FAST).fit(X[:2000]))
     index, projection = model.graph_model_.index.index, model.graph_model_.index.projection
     assert index.dim == projection[1].shape[1] < X.shape[1]
-    one_thread = UMAP(force_approximation_algorithm=True, n_jobs=1, **FAST).fit(X[:2000])
+    one_thread = on_threads(1, lambda: UMAP(force_approximation_algorithm=True, n_jobs=1, **FAST).fit(X[:2000]))
     assert one_thread.embedding_.tobytes() == model.embedding_.tobytes()
     alone = model.transform(X[2000:2100])
     assert alone.tobytes() == model.transform(X[2000:2600])[:100].tobytes()

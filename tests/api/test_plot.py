@@ -125,13 +125,108 @@ def test_bad_arguments_are_named(fitted):
         up.connectivity(model.embedding_)
 
 
+def _page_columns(html):
+    """The columns of the one data source in a standalone bokeh page, decoded from its document JSON."""
+    import base64
+    import gzip
+    import json
+    import re
+
+    documents = [
+        json.loads(m) for m in re.findall(r'<script type="application/json"[^>]*>\s*(.*?)\s*</script>', html, re.S)
+    ]
+    sources = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("name") == "ColumnDataSource":
+                sources.append(node["attributes"]["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    def decode(value):
+        if isinstance(value, dict) and value.get("type") == "ndarray":
+            raw = value["array"]
+            if isinstance(raw, dict):  # base64 bytes, gzipped where that is smaller
+                data = base64.b64decode(raw["data"])
+                data = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+                return np.frombuffer(data, dtype=value["dtype"]).reshape(value["shape"])
+            return np.asarray(raw, dtype=value["dtype"])
+        return np.asarray(value)
+
+    walk(documents)
+    assert len(sources) == 1, f"{len(sources)} data sources in the page"
+    return {name: decode(value) for name, value in sources[0]["entries"]}
+
+
 def test_interactive_page_holds_every_point_and_its_hover_data(fitted, tmp_path):
-    model, _, y = fitted
+    model, X, y = fitted
     page = tmp_path / "map.html"
-    up.save_html(up.interactive(model, labels=y, hover_data={"digit": y}), page)
+    up.save_html(up.interactive(model, labels=y, hover_data={"digit": y, "pixel_30": X[:, 30]}), page)
     html = page.read_text()
     assert "https://cdn.bokeh.org" not in html  # BokehJS is inlined: the page opens offline
-    assert html.count('"digit"') >= 1 and len(html) > 500_000
+    columns = _page_columns(html)
+    assert np.array_equal(columns["x"], model.embedding_[:, 0]) and np.array_equal(columns["y"], model.embedding_[:, 1])
+    assert np.array_equal(columns["index"], np.arange(len(y)))
+    assert np.array_equal(columns["digit"], y) and np.array_equal(columns["pixel_30"], X[:, 30])
+    assert list(columns["label"]) == [str(label) for label in y]
+
+
+def test_color_key_colours_each_class_as_asked(fitted, tmp_path):
+    from matplotlib.colors import to_rgb
+
+    model, _, y = fitted
+    key = {
+        d: c
+        for d, c in zip(
+            range(10),
+            ["red", "green", "blue", "orange", "purple", "cyan", "magenta", "black", "brown", "olive"],
+            strict=True,
+        )
+    }
+    ax = up.points(model, labels=y, color_key=key)
+    drawn = ax.collections[0].get_facecolors()[:, :3]
+    assert np.allclose(drawn, [to_rgb(key[label]) for label in y])
+    as_list = up.points(model, labels=y, color_key=list(key.values()))
+    assert np.allclose(as_list.collections[0].get_facecolors()[:, :3], drawn)
+    with pytest.raises(ValueError, match=r"color_key has no colour for the labels \[9\]"):
+        up.points(model, labels=y, color_key={d: key[d] for d in range(9)})
+    plt.close("all")
+
+
+def test_subset_points_draws_only_those_points(fitted):
+    model, _, y = fitted
+    keep = np.flatnonzero(y == 3)
+    ax = up.points(model, labels=y, subset_points=keep)
+    assert np.array_equal(ax.collections[0].get_offsets(), model.embedding_[keep])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["3"]
+    plt.close("all")
+
+
+def test_show_legend_false_draws_no_legend(fitted):
+    model, _, y = fitted
+    assert up.points(model, labels=y, show_legend=False).get_legend() is None
+    assert up.points(model, labels=y).get_legend() is not None
+    plt.close("all")
+
+
+@pytest.mark.parametrize("theme", sorted(up.THEMES))
+def test_every_theme_sets_its_background_and_colour_map(fitted, tmp_path, theme):
+    from matplotlib.colors import to_rgb
+
+    model, X, _ = fitted
+    cmap, _, background = up.THEMES[theme]
+    ax = up.points(model, values=X[:, 30], theme=theme, width=300, height=300)
+    assert ax.collections[0].get_cmap().name == cmap
+    assert np.allclose(to_rgb(ax.get_facecolor()), to_rgb(background))
+    box, image = ax.get_window_extent(), _png(ax, tmp_path)
+    top, bottom = image.shape[0] - int(box.y1) + 2, image.shape[0] - int(box.y0) - 2
+    inside = image[top:bottom, int(box.x0) + 2 : int(box.x1) - 2]  # the plot area, without the figure's margins
+    pixels, counts = np.unique((inside * 255).round().reshape(-1, 3), axis=0, return_counts=True)
+    assert np.allclose(pixels[counts.argmax()] / 255, to_rgb(background), atol=0.01)  # the commonest colour
 
 
 def _browser():

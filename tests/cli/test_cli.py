@@ -20,7 +20,6 @@ import umapx.cli
 import umapx.io
 import umapx.umap
 from umapx.cli import main, read_data
-from umapx.datasets import dataset_path
 from umapx.evaluation import trustworthiness
 
 FAST = ["--n-epochs", "50", "--seed", "0", "--quiet"]
@@ -38,13 +37,11 @@ def summary_value(text, name):
 
 
 @pytest.fixture(scope="module")
-def digits_npz(tmp_path_factory, real_data):
-    """The shared digits set as an .npz of X, y and label_names, and its (X, y)."""
-    X, y = real_data("digits")
-    with np.load(dataset_path("digits")) as archive:
-        label_names = archive["label_names"]
+def digits_npz(tmp_path_factory, digits):
+    """scikit-learn's digits as an .npz of X, y and label_names (the layout of the bundled sets), and its (X, y)."""
+    X, y = digits
     path = tmp_path_factory.mktemp("data") / "digits.npz"
-    np.savez(path, X=X, y=y, label_names=label_names)
+    np.savez(path, X=X, y=y, label_names=np.array([str(d) for d in range(10)]))
     return path, X, y
 
 
@@ -124,6 +121,28 @@ def test_fit_a_csv_with_a_label_column(digits_table, tmp_path, capsys):
     assert err == ""  # --quiet
     embedding = pd.read_csv(tmp_path / "e.tsv", sep="\t")
     assert list(embedding.columns) == ["umap1", "umap2"] and embedding.shape == (1797, 2)
+
+
+def test_x_name_reads_another_array_of_an_npz(digits_npz, tmp_path, capsys):
+    _, X, y = digits_npz
+    np.savez(tmp_path / "two.npz", X=np.zeros((5, 3)), pixels=X[:, :32], y=y)
+    status, out, err = run(capsys, "fit", tmp_path / "two.npz", "--x-name", "pixels", "-o", tmp_path / "e.npy", *FAST)
+    assert status == 0, err
+    assert "1797 rows x 32 features" in out and summary_value(out, "10-NN accuracy") > 0.8
+    status, _, err = run(capsys, "fit", tmp_path / "two.npz", "--x-name", "pix", "-o", tmp_path / "f.npy", *FAST)
+    assert status == 2 and "no array 'pix'" in err and not (tmp_path / "f.npy").exists()
+
+
+def test_densmap_option_fits_densmap(digits_npz, tmp_path, capsys):
+    path, X, _ = digits_npz
+    status, _, err = run(
+        capsys, "fit", path, "--densmap", "-o", tmp_path / "d.npy", "--save", tmp_path / "d.umapx", *FAST
+    )
+    assert status == 0, err
+    assert umapx.io.load(tmp_path / "d.umapx").densmap is True
+    expected = umapx.umap.UMAP(densmap=True, n_epochs=50, random_state=0).fit_transform(X)
+    assert np.load(tmp_path / "d.npy").tobytes() == expected.tobytes()
+    assert not np.array_equal(expected, umapx.umap.UMAP(n_epochs=50, random_state=0).fit_transform(X))
 
 
 def test_summary_skips_trustworthiness_of_large_data(bad_files, tmp_path, capsys, monkeypatch):

@@ -7,27 +7,35 @@ import pytest
 from umapx import UMAP
 
 
-def test_bit_identical_for_one_and_two_threads(digits):
+def test_bit_identical_for_one_and_two_threads(digits, on_threads):
     X, _ = digits
-    runs = [UMAP(random_state=7, n_jobs=n, n_epochs=100).fit_transform(X) for n in (1, 2, 2, 1)]
+    runs = [
+        on_threads(n, lambda n=n: UMAP(random_state=7, n_jobs=n, n_epochs=100).fit_transform(X)) for n in (1, 2, 2, 1)
+    ]
     assert all(r.tobytes() == runs[0].tobytes() for r in runs[1:])
 
 
-def test_densmap_bit_identical_for_one_and_two_threads(digits):
+def test_densmap_bit_identical_for_one_and_two_threads(digits, on_threads):
     X, _ = digits
-    runs = [
-        UMAP(densmap=True, output_dens=True, dens_frac=0.5, random_state=7, n_jobs=n, n_epochs=100).fit_transform(X)
-        for n in (1, 2, 2, 1)
-    ]
+
+    def fit(n):
+        return UMAP(
+            densmap=True, output_dens=True, dens_frac=0.5, random_state=7, n_jobs=n, n_epochs=100
+        ).fit_transform(X)
+
+    runs = [on_threads(n, lambda n=n: fit(n)) for n in (1, 2, 2, 1)]
     assert all(a.tobytes() == b.tobytes() for run in runs[1:] for a, b in zip(run, runs[0], strict=True))
 
 
-def test_bit_identical_on_approximate_path(real_data):
-    X, _ = real_data("letter")
-    X = X[:6000]
-    runs = [
-        UMAP(random_state=3, n_jobs=n, n_epochs=30, force_approximation_algorithm=True).fit_transform(X) for n in (1, 2)
-    ]
+def test_bit_identical_on_approximate_path(digits, on_threads):
+    X, _ = digits
+
+    def fit(n):
+        model = UMAP(random_state=3, n_jobs=n, n_epochs=30, force_approximation_algorithm=True).fit(X)
+        assert model.graph_model_.index.kind == "hnsw"
+        return model.embedding_
+
+    runs = [on_threads(n, lambda n=n: fit(n)) for n in (1, 2)]
     assert runs[0].tobytes() == runs[1].tobytes()
 
 

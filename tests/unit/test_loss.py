@@ -108,13 +108,15 @@ def test_negative_sampling_umap_is_the_default_bit_for_bit(digits):
 
 
 @pytest.mark.parametrize("scheme", ["push_tail", "corrected"])
-def test_other_schemes_change_the_layout_deterministically(digits, scheme):
+def test_other_schemes_change_the_layout_deterministically(digits, scheme, on_threads):
     from umapx import UMAP
 
     X, _ = digits
-    runs = [
-        UMAP(random_state=1, n_epochs=50, n_jobs=n, negative_sampling=scheme).fit_transform(X[:800]) for n in (1, 2)
-    ]
+
+    def fit(n):
+        return UMAP(random_state=1, n_epochs=50, n_jobs=n, negative_sampling=scheme).fit_transform(X[:800])
+
+    runs = [on_threads(n, lambda n=n: fit(n)) for n in (1, 2)]
     base = UMAP(random_state=1, n_epochs=50).fit_transform(X[:800])
     assert runs[0].tobytes() == runs[1].tobytes()
     assert not np.array_equal(runs[0], base)
