@@ -229,7 +229,7 @@ def run_child(library, task, workdir, timeout, seed=0):
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        return {"status": "failed", "error": f"timed out after {timeout:.0f} s"}
+        return {"status": "timed out", "error": f"timed out after {timeout:.0f} s"}
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
