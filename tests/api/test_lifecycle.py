@@ -354,10 +354,13 @@ def test_a_numpy_generator_seed_is_saved_as_none_with_a_warning(digits, tmp_path
 
 
 def _rewritten(path, out, edit):
-    """A copy of the zip ``path`` with each member's bytes passed through ``edit(name, payload)``."""
+    """A copy of the zip ``path`` with each member's bytes passed through ``edit(name, payload)``; a
+    member whose edit gives None is left out."""
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
         for item in src.namelist():
-            dst.writestr(item, edit(item, src.read(item)))
+            payload = edit(item, src.read(item))
+            if payload is not None:
+                dst.writestr(item, payload)
     return out
 
 
@@ -431,14 +434,15 @@ def test_load_rejects_bad_files(tmp_path, digits_model):
         zf.writestr("model.json", '{"format": "something-else"}')
     with pytest.raises(ValueError, match="names no umapx model format"):
         umapx.load(tmp_path / "other.zip")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / "new.umapx", "w") as dst:
-        for item in src.namelist():
-            payload = src.read(item)
-            if item == "model.json":
-                payload = payload.replace(f'"version": {VERSION}'.encode(), b'"version": 99')
-            dst.writestr(item, payload)
+    newer = _rewritten(
+        path,
+        tmp_path / "new.umapx",
+        lambda item, payload: (
+            payload.replace(f'"version": {VERSION}'.encode(), b'"version": 99') if item == "model.json" else payload
+        ),
+    )
     with pytest.raises(ValueError, match="written by a newer umapx \\(format version 99\\)"):
-        umapx.load(tmp_path / "new.umapx")
+        umapx.load(newer)
     # damaged: an array missing, the metadata not JSON, an entry of a kind umapx does not save
     for name, edit in [
         ("missing", lambda item, payload: None if item.endswith("knn_dists.npy") else payload),
@@ -450,13 +454,8 @@ def test_load_rejects_bad_files(tmp_path, digits_model):
             ),
         ),
     ]:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / f"{name}.umapx", "w") as dst:
-            for item in src.namelist():
-                payload = edit(item, src.read(item))
-                if payload is not None:
-                    dst.writestr(item, payload)
         with pytest.raises(ValueError, match="the model file is damaged"):
-            umapx.load(tmp_path / f"{name}.umapx")
+            umapx.load(_rewritten(path, tmp_path / f"{name}.umapx", edit))
 
 
 def test_index_in_principal_axes_keeps_the_life_cycle(tmp_path, real_data, on_threads):
