@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UMAPX_DATA ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-all format bench bench-lifecycle bench-scaling bench-aligned experiments clean
+.PHONY: install demo test test-all format bench bench-lifecycle bench-scaling bench-aligned bench-parametric experiments clean
 
 # numba's cache of a kernel is checked against the file that defines it only, not against the functions
 # it inlines from other files (layout/curve.py, metrics.py, ...): after any edit a venv's kernels are rebuilt
@@ -14,7 +14,7 @@ KERNELS := $(VENV)/.kernels
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' torch==2.13.0
 	touch $(STAMP)
 
 %/.kernels: %/.installed $(SOURCES)
@@ -66,6 +66,10 @@ bench-scaling: $(BENCH_KERNELS)
 
 bench-aligned: $(BENCH_KERNELS)
 	$(BENCH_VENV)/bin/python benchmarks/aligned.py $(ALIGNED_FLAGS)
+
+bench-parametric: $(BENCH_KERNELS)
+	$(BENCH_VENV)/bin/pip install --quiet -r benchmarks/requirements-parametric.txt
+	$(BENCH_VENV)/bin/python benchmarks/parametric.py $(PARAMETRIC_FLAGS)
 
 experiments: $(KERNELS)
 	$(BIN)/python experiments/true_loss.py $(EXPERIMENT_FLAGS)

@@ -14,6 +14,7 @@ _EXPORTS = {
     "UMAP": "umapx.umap",
     "DensMAP": "umapx.umap",
     "AlignedUMAP": "umapx.aligned_umap",
+    "ParametricUMAP": "umapx.parametric_umap",
     "NotFittedError": "umapx.umap",
     "load": "umapx.io",
     "build_graph": "umapx.pipeline",

@@ -209,6 +209,19 @@ _LOADED = threading.Event()  # a call has ended in this process: its imports and
 
 
 @contextmanager
+def torch_threads(count: int):
+    """torch's intra-op pool at ``count`` threads for the body, then as it was."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextmanager
 def thread_limit(n_jobs: int | None):
     """Run the body with numba and the BLAS using at most ``n_jobs`` threads (``effective_n_jobs``),
     fewer on a busy machine, and, until a first call has ended, without garbage collection; yields the

@@ -78,6 +78,20 @@ class MetricChoice:
         return f"one of {', '.join(repr(n) for n in self.names)}{functions}"
 
 
+@dataclass(frozen=True)
+class Satisfies:
+    """A value for which ``test`` holds (described by ``name``)."""
+
+    test: object
+    name: str
+
+    def accepts(self, value) -> bool:
+        return bool(self.test(value))
+
+    def __str__(self) -> str:
+        return self.name
+
+
 NONE = Options((None,))
 ARRAY = Kind((np.ndarray, list, tuple), "an array")
 DICT = Kind((dict,), "a dict")

@@ -3,9 +3,11 @@
 A file holds the estimator's class name, its parameters and its fitted state, the dataclasses of
 ``umapx.model`` written field by field (an index object as the bytes of its ``to_bytes``). Loading
 reads arrays with ``allow_pickle=False`` and rebuilds only registered classes (``model.savable``,
-``model.estimator``), so a model file can never run code. Callbacks, which only a fit uses, are not
-saved. Files carry a format version (``model.SCHEMA``); a file from a newer version is refused, and
-files of versions 1 and 2 (the estimator's attributes, saved by name) still load.
+``model.estimator``) and torch modules (``parametric.networks.Network``: classes of torch, umapx or a
+module the user has imported), so a model file can never bring code of its own. What only a fit uses
+(callbacks, ParametricUMAP's starting networks and optimizer) is saved as None. Files carry a format
+version (``model.SCHEMA``); a file from a newer version is refused, and files of versions 1 and 2 (the
+estimator's attributes, saved by name) still load.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from .model import ESTIMATORS, SAVABLE, SCHEMA, Graph, Layout
 FORMAT = "umapx-model"
 VERSION = SCHEMA
 _META = "model.json"
-_FIT_ONLY = ("callbacks",)  # used while fitting only; saved as None
+# used while fitting only, saved as None: callbacks, and ParametricUMAP's starting networks and optimizer
+# (its trained networks are state: encoder_, decoder_)
+_FIT_ONLY = ("callbacks", "encoder", "decoder", "optimizer")
 
 
 def save(model, path):
@@ -89,7 +93,10 @@ def _estimator(name, path):
         getattr(umapx, name)
     if name not in ESTIMATORS:
         for public in umapx.__all__:
-            getattr(umapx, public)
+            try:
+                getattr(umapx, public)
+            except ImportError:  # an optional extra (torch for ParametricUMAP) is not installed
+                pass
         raise ValueError(
             f"{path} holds a {name!r} model, which this umapx cannot load; it loads: {', '.join(sorted(ESTIMATORS))}."
         )
