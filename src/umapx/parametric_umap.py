@@ -73,6 +73,15 @@ LEARNING_RATE = 1e-3  # Adam's, as in umap-learn
 CHUNK = 1024  # rows per network call in transform: every row goes through a call of this many rows
 IG_STEPS = 64  # points on the integrated-gradients path (midpoint rule)
 
+
+def _sizes(value):
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) > 0
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in value)
+    )
+
+
 _MODULE = Satisfies(lambda v: isinstance(v, torch.nn.Module), "a torch.nn.Module")
 _BOOL = Options((True, False))
 _WEIGHT = Interval(0, np.inf)
@@ -101,7 +110,7 @@ class ParametricUMAP(ParamsMixin, Fitted):
     - ``encoder``: a ``torch.nn.Module`` from rows of features to ``n_components`` (it is copied, not
       trained in place); default umap-learn's 3 x 100 ReLU network, or with an image ``dims`` (h, w),
       (h, w, c) or (c, h, w) a small conv net. ``decoder`` (with ``parametric_reconstruction=True``)
-      maps embeddings back to features; default the mirror of the encoder's MLP.
+      maps embeddings back to features; default an MLP of 3 x 100 units, as umap-learn's.
     - ``n_epochs``: the graph epochs of the edge schedule: the edge list holds each edge as often as
       the SGD samples it in that many epochs (default umap-learn's 500 up to 10,000 points, else 200,
       but at most as many as give ``EDGE_BUDGET`` = 10 million edge samples); ``n_training_epochs``
@@ -132,9 +141,10 @@ class ParametricUMAP(ParamsMixin, Fitted):
     _FITTED = "encoder_"
     _parameter_constraints = {
         **{name: UMAP._parameter_constraints[name] for name in UMAP_PARAMS},
+        "negative_sample_rate": [Interval(1, np.inf, integer=True)],  # tails of the batch per head
         "encoder": [NONE, _MODULE],
         "decoder": [NONE, _MODULE],
-        "dims": [NONE, Satisfies(lambda v: isinstance(v, (tuple, list)) and len(v) > 0, "a tuple of sizes")],
+        "dims": [NONE, Satisfies(_sizes, "a tuple of positive int sizes")],
         "batch_size": [NONE, Interval(1, np.inf, integer=True)],
         "n_training_epochs": [Interval(1, np.inf, integer=True)],
         "optimizer": [NONE, Satisfies(callable, "a callable params -> torch.optim.Optimizer")],
@@ -176,6 +186,8 @@ class ParametricUMAP(ParamsMixin, Fitted):
         if warm and X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but this model was fitted on {self.n_features_in_}.")
         codes, classes = _class_codes(y, n) if self.classifier else (None, None)
+        if warm:
+            self._check_retraining(classes)
         landmarks = None if landmark_positions is None else _check_landmarks(landmark_positions, n, self.n_components)
         graph_input, metric = X, self.metric
         if precomputed_distances is not None:
@@ -202,10 +214,18 @@ class ParametricUMAP(ParamsMixin, Fitted):
             (heads, tails), validation = hold_out(heads, tails, self.validation_fraction, rng)
         if heads.shape[0] == 0:
             raise ValueError("the graph has no edge to train on (n_epochs is 0, or every point is isolated).")
-        with logging_to_stderr(self.verbose), thread_limit(self.n_jobs) as threads, torch_threads(threads.count):
+        if self.patience is not None and validation is None:
+            raise ValueError("patience stops training on held-out edges: give validation_fraction > 0 as well.")
+        with (
+            logging_to_stderr(self.verbose),
+            thread_limit(self.n_jobs) as threads,
+            torch_threads(threads.count),
+            torch.random.fork_rng(devices=[]),  # weights and dropout draw from a seeded stream; the caller's stays
+        ):
             device = _device(self.device)
-            generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-            nets = self._networks(rows.shape[1], classes, device, rng, warm)
+            generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))  # negatives, classifier draws
+            torch.default_generator.manual_seed(int(rng.integers(2**63 - 1)))
+            nets = self._networks(rows.shape[1], classes, device, warm)
             data = Data(
                 torch.from_numpy(rows).to(device),
                 None if codes is None else torch.from_numpy(graph.per_vertex(codes)).to(device),
@@ -215,8 +235,8 @@ class ParametricUMAP(ParamsMixin, Fitted):
                 a=a,
                 b=b,
                 gamma=self.repulsion_strength,
-                negative_sample_rate=max(1, int(self.negative_sample_rate)),
-                reconstruction=(self.parametric_reconstruction_loss_fcn or "mse") if nets.decoder else None,
+                negative_sample_rate=self.negative_sample_rate,
+                reconstruction=(self.parametric_reconstruction_loss_fcn or "mse") if nets.decoder is not None else None,
                 reconstruction_weight=self.parametric_reconstruction_loss_weight,
                 autoencoder=self.autoencoder_loss,
                 correlation_weight=self.global_correlation_loss_weight,
@@ -252,26 +272,34 @@ class ParametricUMAP(ParamsMixin, Fitted):
         """Fit and return ``embedding_``."""
         return self.fit(X, y, precomputed_distances, landmark_positions).embedding_
 
-    def _networks(self, n_features, classes, device, rng, warm):
-        """The networks to train: copies of the fitted ones (``warm``), else of the given ones, else the
-        defaults with weights drawn from ``rng``; each checked against the data's and embedding's widths."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(rng.integers(2**63 - 1)))
-            if warm:
-                encoder, decoder, head = (copy.deepcopy(m) for m in (self.encoder_, self.decoder_, self.classifier_))
-            else:
-                encoder = copy.deepcopy(self.encoder)
-                if encoder is None:
-                    encoder = networks.default_encoder(n_features, self.n_components, self.dims)
-                decoder = copy.deepcopy(self.decoder) if self.parametric_reconstruction else None
-                if self.parametric_reconstruction and decoder is None:
-                    decoder = networks.default_decoder(self.n_components, n_features)
-                head = networks.classifier_head(encoder, self.n_components, len(classes)) if self.classifier else None
-        if warm and self.classifier and not np.array_equal(classes, self.classes_):
+    def _check_retraining(self, classes):
+        """Retraining goes on from the fitted networks: the settings that chose them must not have changed."""
+        fitted = {"classifier": self.classifier_ is not None, "parametric_reconstruction": self.decoder_ is not None}
+        for name, had in fitted.items():
+            if getattr(self, name) != had:
+                raise ValueError(
+                    f"retraining with landmarks goes on from the fitted networks, which were trained with "
+                    f"{name}={had}; set {name}={had}, or fit a new model."
+                )
+        if self.classifier and not np.array_equal(classes, self.classes_):
             raise ValueError(
                 f"retraining with landmarks keeps the classifier's classes {self.classes_.tolist()}; "
                 f"y has {classes.tolist()}."
             )
+
+    def _networks(self, n_features, classes, device, warm):
+        """The networks to train: copies of the fitted ones (``warm``), else of the given ones, else the
+        defaults (weights from torch's seeded stream); each checked against the data's and embedding's widths."""
+        if warm:
+            encoder, decoder, head = (copy.deepcopy(m) for m in (self.encoder_, self.decoder_, self.classifier_))
+        else:
+            encoder = copy.deepcopy(self.encoder)
+            if encoder is None:
+                encoder = networks.default_encoder(n_features, self.n_components, self.dims)
+            decoder = copy.deepcopy(self.decoder) if self.parametric_reconstruction else None
+            if self.parametric_reconstruction and decoder is None:
+                decoder = networks.default_decoder(self.n_components, n_features)
+            head = networks.classifier_head(encoder, self.n_components, len(classes)) if self.classifier else None
         encoder = encoder.to(device)
         width = networks.output_width(encoder, n_features, "encoder", device)
         if width != self.n_components:
@@ -283,8 +311,8 @@ class ParametricUMAP(ParamsMixin, Fitted):
             )
             if width != n_features:
                 raise ValueError(f"the decoder's output has {width} columns, but the data has {n_features} features.")
-        trunk, last = networks.split_head(encoder)
-        return Nets(encoder, decoder, None if head is None else head.to(device), trunk, last if trunk else None)
+        trunk, last = networks.split_head(encoder) if head is not None else (None, encoder)
+        return Nets(encoder, decoder, None if head is None else head.to(device), trunk, None if trunk is None else last)
 
     def _rows(self, X, name="X", min_samples=2):
         """``X`` as a dense float32 (n, n_features) array; rows of shape ``dims`` are flattened."""
@@ -435,7 +463,8 @@ ParametricUMAP.__init__.__signature__ = _SIGNATURE
 
 
 def load_ParametricUMAP(path, verbose=False):
-    """A ParametricUMAP saved with ``save`` (umap-learn's name for it; ``umapx.load`` loads any model)."""
+    """A ParametricUMAP saved with ``save`` (umap-learn's name and signature; umapx prints nothing, so
+    ``verbose`` changes nothing; ``umapx.load`` loads any model)."""
     from .io import load
 
     model = load(path)

@@ -5,8 +5,8 @@ A ``Network`` holds a torch module as its class (module and qualified name), its
 and its weights (arrays), never as pickled code. Constructor arguments are read back from the module's
 attributes of the same names (the convention of torch's own layers and of scikit-learn); an
 ``nn.Sequential`` is saved as the list of its layers. Loading rebuilds only ``torch.nn.Module``
-subclasses, from torch, umapx or a module the user has already imported: a model file never imports a
-module by itself.
+subclasses of modules already imported (torch's layers and umapx's networks are, with ParametricUMAP; a
+user's module is imported by the user): a model file never imports a module by itself.
 """
 
 from __future__ import annotations
@@ -35,15 +35,25 @@ class MLP(nn.Sequential):
         self.n_in, self.n_out, self.hidden = n_in, n_out, tuple(hidden)
 
 
-class ConvEncoder(nn.Sequential):
-    """A small conv net for images given as flat rows: rows reshaped to ``shape`` (channels, height,
-    width), two stride-2 3x3 convolutions (16 and 32 channels, ReLU), then 100 units to ``n_out``."""
+class ChannelsFirst(nn.Module):
+    """Images (n, h, w, c) as (n, c, h, w)."""
 
-    def __init__(self, shape, n_out):
-        channels, height, width = shape
+    def forward(self, x):
+        return x.permute(0, 3, 1, 2)
+
+
+class ConvEncoder(nn.Sequential):
+    """A small conv net for images given as flat rows: rows reshaped to ``shape`` ((c, h, w), or (h, w, c)
+    with ``channels_last``), two stride-2 3x3 convolutions (16 and 32 channels, ReLU), then 100 units to
+    ``n_out``."""
+
+    def __init__(self, shape, n_out, channels_last=False):
+        shape = tuple(shape)
+        channels, height, width = (shape[2], shape[0], shape[1]) if channels_last else shape
+        layout = [nn.Unflatten(1, shape), ChannelsFirst()] if channels_last else [nn.Unflatten(1, shape)]
         flat = 32 * math.ceil(height / 4) * math.ceil(width / 4)
         super().__init__(
-            nn.Unflatten(1, tuple(shape)),
+            *layout,
             nn.Conv2d(channels, 16, 3, stride=2, padding=1),
             nn.ReLU(),
             nn.Conv2d(16, 32, 3, stride=2, padding=1),
@@ -53,24 +63,23 @@ class ConvEncoder(nn.Sequential):
             nn.ReLU(),
             nn.Linear(HIDDEN[0], n_out),
         )
-        self.shape, self.n_out = tuple(shape), n_out
+        self.shape, self.n_out, self.channels_last = shape, n_out, channels_last
 
 
-def image_shape(dims):
-    """``dims`` as (channels, height, width): (h, w) is one channel; of three sizes, the last is the
-    channel count when it is at most 4 and the first is larger (Keras' (h, w, c)), else the first."""
+def image_layout(dims):
+    """(shape, channels_last) of an image ``dims``: (h, w) is one channel, (1, h, w); of three sizes, the
+    last is the channel count when it is at most 4 and the first is larger (Keras' (h, w, c)), else the first."""
     dims = tuple(int(d) for d in dims)
     if len(dims) == 2:
-        return (1, *dims)
-    if dims[-1] <= 4 < dims[0]:
-        return (dims[2], dims[0], dims[1])
-    return dims
+        return (1, *dims), False
+    return dims, dims[-1] <= 4 < dims[0]
 
 
 def default_encoder(n_features, n_components, dims=None):
     """umap-learn's encoder (an MLP of 3 x 100 units), or for an image ``dims`` the small ``ConvEncoder``."""
     if dims is not None and len(dims) in (2, 3):
-        return ConvEncoder(image_shape(dims), n_components)
+        shape, channels_last = image_layout(dims)
+        return ConvEncoder(shape, n_components, channels_last)
     return MLP(n_features, n_components)
 
 
@@ -79,9 +88,11 @@ def default_decoder(n_components, n_features):
 
 
 def split_head(encoder):
-    """(trunk, last layer) of an ``nn.Sequential`` ending in ``nn.Linear`` (the classifier head reads the
-    trunk's features), else (None, encoder): the head reads the embedding."""
-    if isinstance(encoder, nn.Sequential) and len(encoder) > 1 and isinstance(encoder[-1], nn.Linear):
+    """(trunk, last layer) of an encoder that is a plain run of layers (an ``nn.Sequential`` with
+    Sequential's own ``forward``) ending in ``nn.Linear``, so that the classifier head reads the trunk's
+    features; else (None, encoder): the head reads the embedding."""
+    plain = isinstance(encoder, nn.Sequential) and type(encoder).forward is nn.Sequential.forward
+    if plain and len(encoder) > 1 and isinstance(encoder[-1], nn.Linear):
         return nn.Sequential(*list(encoder)[:-1]), encoder[-1]
     return None, encoder
 
@@ -96,11 +107,14 @@ def classifier_head(encoder, n_components, n_classes):
 
 def output_width(module, n_in, what, device):
     """The width of ``module``'s output for rows of ``n_in`` features, or a ValueError naming ``what``."""
+    training = module.training
     try:
         with torch.no_grad():
-            out = module(torch.zeros(2, n_in, device=device))
+            out = module.eval()(torch.zeros(2, n_in, device=device))  # eval: no running statistics move
     except (RuntimeError, ValueError, TypeError) as error:
         raise ValueError(f"the {what} cannot take rows of {n_in} features: {error}") from None
+    finally:
+        module.train(training)
     if out.ndim != 2:
         raise ValueError(
             f"the {what} must return a 2-D output (rows x features); it returned shape {tuple(out.shape)}."
@@ -120,7 +134,8 @@ class Network:
     @classmethod
     def of(cls, module):
         spec = describe(module)
-        rebuilt = build(spec, what="the network")
+        with torch.random.fork_rng(devices=[]):  # a rebuilt module draws weights: the caller's stream stays
+            rebuilt = build(spec, what="the network")
         mine, theirs = module.state_dict(), rebuilt.state_dict()
         if {k: tuple(v.shape) for k, v in mine.items()} != {k: tuple(v.shape) for k, v in theirs.items()}:
             raise ValueError(
@@ -131,7 +146,8 @@ class Network:
         return cls(spec, {k: v.detach().cpu().numpy() for k, v in mine.items()})
 
     def module(self, what, device="cpu"):
-        module = build(self.spec, what)
+        with torch.random.fork_rng(devices=[]):
+            module = build(self.spec, what)
         module.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in self.weights.items()})
         return module.to(device).eval()
 
@@ -174,20 +190,17 @@ def build(spec, what):
 
 
 def _module_class(module_name, name, what):
-    """The ``nn.Module`` subclass ``module_name.name``; torch's and umapx's modules are imported, any
-    other must already be (a model file never imports a module by itself)."""
-    if module_name not in sys.modules:
-        if module_name.split(".")[0] not in ("torch", "umapx"):
-            raise ValueError(
-                f"the {what} is a {module_name}.{name}, and {module_name} is not imported; import it "
-                f"before loading (a model file never imports a module by itself)."
-            )
-        import importlib
-
-        importlib.import_module(module_name)
-    obj = sys.modules[module_name]
+    """The ``nn.Module`` subclass ``module_name.name`` of a module already imported, looked up in the
+    module's own namespace: nothing is imported (torch's layers and umapx's networks are imported with
+    ParametricUMAP; a user's module must be imported by the user)."""
+    obj = sys.modules.get(module_name)
+    if obj is None:
+        raise ValueError(
+            f"the {what} is a {module_name}.{name}, and {module_name} is not imported; import it "
+            f"before loading (a model file never imports a module by itself)."
+        )
     for part in name.split("."):
-        obj = getattr(obj, part, None)
+        obj = vars(obj).get(part) if hasattr(obj, "__dict__") else None
     if not (isinstance(obj, type) and issubclass(obj, nn.Module)):
         raise ValueError(f"the {what} names {module_name}.{name}, which is not a torch.nn.Module class.")
     return obj

@@ -164,11 +164,10 @@ def step_losses(nets, data, objective, heads, tails, generator):
         points = data.labelled[draw.to(device)]
         logits = nets.head(nets.features_and_embedding(data.X[points])[0])
         losses["classifier"] = F.cross_entropy(logits, data.codes[points])
-    if data.landmarks is not None:
+    if data.landmarks is not None:  # 0 for a batch without a landmark head, so that every report has the key
         keep = data.is_landmark[heads]
-        if keep.any():
-            gap = (z_head[keep] - data.landmarks[heads[keep]]).square().sum(1)
-            losses["landmark"] = (gap + 1e-12).sqrt().mean()  # a finite gradient where a landmark sits on its place
+        gap = (z_head[keep] - data.landmarks[heads[keep]]).square().sum(1)
+        losses["landmark"] = (gap + 1e-12).sqrt().sum() / max(1, int(keep.sum()))  # finite where a landmark sits
     return losses
 
 
@@ -199,13 +198,13 @@ class Plan:
 
 def train(nets, data, objective, plan, optimizer, rng, generator):
     """Train ``nets`` on ``plan``'s edge batches; returns (history, batch_history): the mean of each loss
-    per training epoch, and every ``len(batches) / reports_per_epoch`` batches (with the held-out
-    edges' UMAP loss as ``val_loss``). Stops early when ``val_loss`` has not improved for ``patience``
+    per training epoch, and over each of ``reports_per_epoch`` equal runs of an epoch's batches (with
+    the held-out edges' UMAP loss as ``val_loss``). Stops early when ``val_loss`` has not improved for ``patience``
     reports."""
     device = data.X.device
     n_edges = plan.heads.shape[0]
     steps = -(-n_edges // plan.batch_size)
-    every = max(1, steps // plan.reports_per_epoch)
+    reports = min(plan.reports_per_epoch, steps)
     scorer = _validation_scorer(nets, data, objective, plan, rng, generator)
     history, batch_history = {}, {}
     best, waited, stop, step_count = np.inf, 0, False, 0
@@ -234,7 +233,7 @@ def train(nets, data, objective, plan, optimizer, rng, generator):
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{values['loss']:.4f}", refresh=False)
-                if (s + 1) % every == 0 or s + 1 == steps:
+                if (s + 1) * reports // steps > s * reports // steps:  # ``reports`` times an epoch, the last at its end
                     record = {"step": step_count, **{k: float(np.mean(v)) for k, v in window.items()}}
                     window = {}
                     if scorer is not None:
@@ -246,9 +245,9 @@ def train(nets, data, objective, plan, optimizer, rng, generator):
                             waited += 1
                             stop = plan.patience is not None and waited >= plan.patience
                     _append(batch_history, record)
-                    checkpoint()
                     if stop:
                         break
+                checkpoint()
         epoch_record = {"epoch": epoch + 1, **{k: float(np.mean(v)) for k, v in totals.items()}}
         if scorer is not None:
             epoch_record["val_loss"] = batch_history["val_loss"][-1]
