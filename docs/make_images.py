@@ -116,7 +116,6 @@ def parametric():
 
 if sys.argv[1:] == ["aligned"]:
     aligned()
-parametric()
     sys.exit()
 if sys.argv[1:] == ["parametric"]:
     parametric()
