@@ -3,8 +3,8 @@
 A file holds the estimator's class name, its parameters and its fitted state, the dataclasses of
 ``umapx.model`` written field by field (an index object as the bytes of its ``to_bytes``). Loading
 reads arrays with ``allow_pickle=False`` and rebuilds only registered classes (``model.savable``,
-``model.estimator``) and torch modules (``parametric.networks.Network``: classes of torch, umapx or a
-module the user has imported), so a model file can never bring code of its own. What only a fit uses
+``model.estimator``) and torch modules (``parametric.networks.Network``: ``nn.Module`` classes of modules
+already imported; it imports none), so a model file can never bring code of its own. What only a fit uses
 (callbacks, ParametricUMAP's starting networks and optimizer) is saved as None. Files carry a format
 version (``model.SCHEMA``); a file from a newer version is refused, and files of versions 1 and 2 (the
 estimator's attributes, saved by name) still load.
