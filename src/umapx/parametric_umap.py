@@ -212,6 +212,10 @@ class ParametricUMAP(ParamsMixin, Fitted):
         validation = None
         if self.validation_fraction > 0:
             (heads, tails), validation = hold_out(heads, tails, self.validation_fraction, rng)
+            if validation[0].shape[0] == 0:
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} holds out no edge of this graph; raise it."
+                )
         if heads.shape[0] == 0:
             raise ValueError("the graph has no edge to train on (n_epochs is 0, or every point is isolated).")
         if self.patience is not None and validation is None:

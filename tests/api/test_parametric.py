@@ -344,6 +344,8 @@ def test_bad_input_gets_a_clear_error(full, scaled):
         model.explain(small[:3], baseline=np.zeros(10))
     with pytest.raises(ValueError, match=r"patience stops training on held-out edges: give validation_fraction"):
         ParametricUMAP(patience=2, **FAST).fit(small)
+    with pytest.raises(ValueError, match=r"validation_fraction=1e-09 holds out no edge of this graph; raise it"):
+        ParametricUMAP(validation_fraction=1e-9, **FAST).fit(small)
     plain = ParametricUMAP(**FAST).fit(small)
     with pytest.raises(ValueError, match=r"trained with classifier=False; set classifier=False, or fit a new model"):
         plain.set_params(classifier=True).fit(small, np.arange(200) % 3, landmark_positions=np.full((200, 2), np.nan))
