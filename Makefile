@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export UMAPX_DATA ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-all format bench bench-lifecycle bench-scaling bench-aligned bench-parametric experiments clean
+.PHONY: install demo test test-all format bench bench-lifecycle bench-scaling bench-aligned bench-parametric bench-scanpy experiments clean
 
 # numba's cache of a kernel is checked against the file that defines it only, not against the functions
 # it inlines from other files (layout/curve.py, metrics.py, ...): after any edit a venv's kernels are rebuilt
@@ -70,6 +70,10 @@ bench-aligned: $(BENCH_KERNELS)
 bench-parametric: $(BENCH_KERNELS)
 	$(BENCH_VENV)/bin/pip install --quiet -r benchmarks/requirements-parametric.txt
 	$(BENCH_VENV)/bin/python benchmarks/parametric.py $(PARAMETRIC_FLAGS)
+
+bench-scanpy: $(BENCH_KERNELS)
+	$(BENCH_VENV)/bin/pip install --quiet -r benchmarks/requirements-scanpy.txt
+	$(BENCH_VENV)/bin/python benchmarks/scanpy_run.py
 
 experiments: $(KERNELS)
 	$(BIN)/python experiments/true_loss.py $(EXPERIMENT_FLAGS)

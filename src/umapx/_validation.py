@@ -110,32 +110,43 @@ def check_params(owner: str, params: dict, constraints: dict) -> None:
         raise ValueError(f"The {name!r} parameter of {owner} must be {choices}; got {value!r}.")
 
 
-def check_array(X, *, name: str = "X", min_samples: int = 2, allow_sparse: bool = True, dtype=np.float32):
-    """Return ``X`` as a 2-D float array (a copy when converted) or CSR matrix; never modifies ``X``."""
+def check_array(
+    X, *, name: str = "X", min_samples: int = 2, allow_sparse: bool = True, dtype=np.float32, finite: bool = True
+):
+    """Return ``X`` as a 2-D float array (a copy) or CSR matrix; never modifies ``X``. ``finite``
+    refuses NaN and infinity."""
     import scipy.sparse as sp
 
     if sp.issparse(X):
         if not allow_sparse:
             raise TypeError(f"{name} is a sparse matrix, which is not supported here; pass a dense array.")
-        X = sp.csr_matrix(X, dtype=dtype, copy=True)
+        X = sp.csr_matrix(X, dtype=dtype, copy=X.format == "csr" and X.dtype == dtype)  # one copy in any case
         values = X.data
     else:
         X = np.asarray(X)
-        if X.dtype.kind not in "biuf":
+        if X.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}; pass real numbers.")
+        if X.dtype.kind not in "biufO":
             raise ValueError(f"{name} must be numeric (bool, int or float); got dtype {X.dtype}.")
-        X = np.array(X, dtype=dtype, order="C", copy=True)
+        try:
+            X = np.array(X, dtype=dtype, order="C", copy=True)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be numeric (bool, int or float); its objects are not: {err}") from err
         values = X
     if X.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_samples, n_features); got {X.ndim}-D with shape "
-            f"{X.shape}. Reshape 1-D data with X.reshape(-1, 1) (one feature) or X.reshape(1, -1) (one sample)."
+            f"{X.shape}. Reshape your data with X.reshape(-1, 1) (one feature) or X.reshape(1, -1) (one sample)."
         )
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {X.shape}; it needs at least one sample and one feature.")
+        raise ValueError(
+            f"{name} is empty: {X.shape[0]} sample(s) and {X.shape[1]} feature(s) (shape={X.shape}) while a "
+            "minimum of 1 is required of each."
+        )
     if X.shape[0] < min_samples:
         raise ValueError(f"{name} has {X.shape[0]} sample(s); at least {min_samples} are needed.")
     bad = ~np.isfinite(values)
-    if bad.any():
+    if finite and bad.any():
         rows = np.unique(np.nonzero(bad)[0] if not sp.issparse(X) else _sparse_rows(X, bad))
         raise ValueError(
             f"{name} contains NaN or infinity in {rows.size} row(s), first rows {rows[:5].tolist()}; "
@@ -147,22 +158,6 @@ def check_array(X, *, name: str = "X", min_samples: int = 2, allow_sparse: bool 
 def _sparse_rows(X, bad_data):
     row_of_entry = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
     return row_of_entry[bad_data]
-
-
-def check_labels(y, n_samples: int) -> np.ndarray:
-    """Return ``y`` as a 1-D array of length ``n_samples`` (a copy)."""
-    y = np.array(y, copy=True)
-    if y.ndim != 1:
-        y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D; got shape {y.shape}.")
-    if y.shape[0] != n_samples:
-        raise ValueError(f"y has {y.shape[0]} entries but X has {n_samples} samples; they must match.")
-    if y.dtype.kind not in "biuf":
-        raise ValueError(f"y must be numeric (use -1 for unlabelled points); got dtype {y.dtype}.")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or infinity; use -1 to mark unlabelled points.")
-    return y
 
 
 class ParamsMixin:

@@ -9,6 +9,9 @@ the current layout and the loss record of that epoch (see ``umapx.loss.losses``,
 
 from __future__ import annotations
 
+from functools import reduce
+from math import gcd
+
 import numpy as np
 
 
@@ -32,12 +35,15 @@ class EarlyStopping:
 
 
 class EmbeddingSnapshots:
-    """Keep a copy of the layout every ``every`` epochs in ``snapshots`` as (epoch, array) pairs."""
+    """Keep a copy of the layout every ``every`` epochs in ``snapshots`` as (epoch, array) pairs, or
+    after each epoch of the list ``epochs`` (umap-learn's ``n_epochs`` list)."""
 
-    def __init__(self, every=10):
-        self.every = every
+    def __init__(self, every=10, epochs=None):
+        self.epochs = None if epochs is None else set(epochs)
+        self.every = every if epochs is None else reduce(gcd, self.epochs)
         self.snapshots = []
 
     def __call__(self, epoch, embedding, record):
-        self.snapshots.append((epoch, np.array(embedding)))
+        if self.epochs is None or epoch in self.epochs:
+            self.snapshots.append((epoch, np.array(embedding)))
         return False

@@ -86,10 +86,13 @@ def membership_strengths(knn_idx, knn_dist, sigma, rho, self_rows=True):
     return vals
 
 
-def fuzzy_simplicial_set(knn_idx, knn_dist, *, set_op_mix_ratio=1.0, local_connectivity=1.0, known=None):
+def fuzzy_simplicial_set(
+    knn_idx, knn_dist, *, set_op_mix_ratio=1.0, local_connectivity=1.0, known=None, apply_set_operations=True
+):
     """The symmetric fuzzy graph (CSR, float32) with its sigmas and rhos.
 
-    Directed memberships P are combined as  mix (P + P^T - P*P^T) + (1 - mix) P*P^T  (002 eq. 5).
+    Directed memberships P are combined as  mix (P + P^T - P*P^T) + (1 - mix) P*P^T  (002 eq. 5);
+    without ``apply_set_operations``, P itself is returned.
     ``known`` = (sigma, rho, stale) of the first rows: those not ``stale`` keep their sigma and rho,
     as progressive UMAP computes them only for new and updated points (002 Alg. 3, line 10).
     """
@@ -103,7 +106,7 @@ def fuzzy_simplicial_set(knn_idx, knn_dist, *, set_op_mix_ratio=1.0, local_conne
     rows = np.repeat(np.arange(n), k)
     keep = (knn_idx.ravel() >= 0) & (vals.ravel() > 0)
     P = sp.csr_matrix((vals.ravel()[keep], (rows[keep], knn_idx.ravel()[keep])), shape=(n, n))
-    graph = _symmetrize(P, set_op_mix_ratio)
+    graph = _symmetrize(P, set_op_mix_ratio) if apply_set_operations else sp.csr_matrix(P, dtype=np.float32)
     return graph, sigma, rho
 
 
@@ -158,10 +161,18 @@ def knn_distance_graph(knn_idx, knn_dist):
 def categorical_intersection(graph, y, *, unknown_dist=1.0, far_dist=5.0):
     """Scale edges by exp(-far_dist) between different labels and exp(-unknown_dist) to unlabelled
     points (-1), then restore local connectivity (002, supervised UMAP)."""
+
+    def distance(yi, yj):
+        return np.where((yi == -1) | (yj == -1), unknown_dist, np.where(yi != yj, far_dist, 0.0))
+
+    return target_intersection(graph, y, distance)
+
+
+def target_intersection(graph, y, distance, scale=1.0):
+    """Scale each edge (i, j) by exp(-scale distance(y_i, y_j)), ``distance`` taking arrays of the
+    edges' end values, then restore local connectivity (umap-learn's discrete target metrics)."""
     coo = graph.tocoo()
-    yi, yj = y[coo.row], y[coo.col]
-    unknown = (yi == -1) | (yj == -1)
-    factor = np.where(unknown, np.exp(-unknown_dist), np.where(yi != yj, np.exp(-far_dist), 1.0))
+    factor = np.exp(-scale * distance(y[coo.row], y[coo.col]))
     scaled = sp.csr_matrix((coo.data * factor, (coo.row, coo.col)), shape=graph.shape)
     return reset_local_connectivity(scaled)
 

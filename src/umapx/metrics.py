@@ -638,6 +638,9 @@ _PARAM_KEYS: dict[str, tuple[str, ...]] = {
     "mahalanobis": ("VI",),
 }
 
+#: umap-learn's keyword names (its metrics take them by position) for scipy's, which umapx uses
+_KEY_ALIASES: dict[str, str] = {"sigma": "V", "vinv": "VI"}
+
 _NO_PARAMS = np.empty(0, dtype=np.float64)
 
 
@@ -719,7 +722,8 @@ def resolve_metric(metric, metric_kwds: dict | None, n_features: int) -> Resolve
 
     Keywords: minkowski ``p`` (default 2); seuclidean ``V`` (length
     n_features, > 0); wminkowski ``w`` (length n_features) and ``p`` (default
-    2); mahalanobis ``VI`` (n_features x n_features).  A numba function is
+    2); mahalanobis ``VI`` (n_features x n_features); umap-learn's names ``sigma``
+    and ``vinv`` stand for ``V`` and ``VI``.  A numba function is
     called as ``fn(x, y, *metric_kwds.values())`` (values in dict order).
     Neither ``metric_kwds`` nor its arrays are modified.
     """
@@ -730,6 +734,7 @@ def resolve_metric(metric, metric_kwds: dict | None, n_features: int) -> Resolve
         name = ALIASES.get(metric, metric)
         if name not in METRICS:
             raise ValueError(f"Unknown metric {metric!r}; valid metrics: {', '.join(metric_names())}")
+        kwds = {_KEY_ALIASES.get(k, k): v for k, v in kwds.items()}
         _check_keys("metric", name, kwds)
         return ResolvedMetric(name, METRICS[name].code, _build_params(name, kwds, n_features), kwds=kwds)
     if isinstance(metric, numba.core.registry.CPUDispatcher):

@@ -50,10 +50,13 @@ PCA_CANDIDATES = 4
 def choose_index(X, metric, approximate):
     """The index class for ``X``: precomputed distances; pynndescent for callable metrics, sparse input
     without a BLAS metric, and approximate search outside hnswlib's spaces; hnswlib for approximate
-    search of dense euclidean/cosine/correlation rows; exact search otherwise."""
+    search of dense euclidean/cosine/correlation rows; exact search otherwise, and for a callable
+    metric on rows with NaN or infinity (``ensure_all_finite=False``), which pynndescent refuses."""
     sparse = sp.issparse(X)
     if metric.name == "precomputed":
         return PrecomputedIndex
+    if metric.callable is not None and not _finite(X):
+        return ExactIndex
     if (
         metric.callable is not None
         or (sparse and metric.name not in BLAS_METRICS)
@@ -159,6 +162,9 @@ class ExactIndex(Index):
     def build(cls, X, k, metric, *, progress=None, **_):
         if metric.name in BLAS_METRICS:
             idx, dist = blas_knn(X, X, k, metric.name, progress)
+        elif metric.callable is not None:
+            idx, dist = callable_knn(X, X, k, metric)
+            _tick(progress, X.shape[0])
         else:
             idx, dist = _brute_knn(X, X, k, metric.code, metric.params, True)
             _tick(progress, X.shape[0])
@@ -172,6 +178,8 @@ class ExactIndex(Index):
             idx, dist = blas_knn(self.data, Q, k, metric.name)
         elif metric.callable is None and not sp.issparse(self.data):
             idx, dist = _brute_knn(self.data, Q, k, metric.code, metric.params, False)
+        elif metric.callable is not None and not (_finite(self.data) and _finite(Q)):
+            idx, dist = callable_knn(self.data, Q, k, metric)
         else:
             idx, dist = self._nndescent_query(Q, k, metric, seed, breadth)
         return (idx, dist) if self_index is None else _self_first(idx, dist, self_index)
@@ -271,7 +279,7 @@ class HnswIndex(Index):
         index = hnswlib.Index(space=space, dim=X.shape[1] if projection is None else PCA_COMPONENTS)
         index.init_index(max_elements=X.shape[0], ef_construction=EF_CONSTRUCTION, M=16, random_seed=seed % (2**31))
         self = cls(X, index, projection, metric.name)
-        for rows in np.array_split(np.arange(X.shape[0]), 20):
+        for rows in np.array_split(np.arange(X.shape[0]), min(20, X.shape[0])):
             self._add_items(X[rows], rows, n_jobs, deterministic)
             _tick(progress, len(rows) // 2)
         idx, dist = self._search(X, k, n_jobs, progress)
@@ -457,6 +465,31 @@ def _brute_knn(X, Q, k, code, params, self_query):
                 dist[i, p] = d
                 idx[i, p] = j
     return idx, np.maximum(dist, 0.0).astype(np.float32)
+
+
+def _finite(X):
+    return bool(np.isfinite(X.data if sp.issparse(X) else X).all())
+
+
+def callable_knn(X, Q, k, metric):
+    """Exact kNN under a metric function ``fn(x, y, *extra)`` (which may have to handle NaN): every
+    distance from a block of queries, then the k smallest of each row."""
+    X, Q = (A.toarray() if sp.issparse(A) else A for A in (X, Q))
+    blocks = [
+        precomputed_knn(_callable_distances(X, Q[start : start + 1024], metric.callable, metric.extra), k, False)
+        for start in range(0, Q.shape[0], 1024)
+    ]
+    return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
+
+
+@numba.njit(parallel=True)
+def _callable_distances(X, Q, fn, extra):
+    """Distances (m x n) from the rows of ``Q`` to those of ``X``; not cached, as ``fn`` is an argument."""
+    D = np.empty((Q.shape[0], X.shape[0]))
+    for i in numba.prange(Q.shape[0]):
+        for j in range(X.shape[0]):
+            D[i, j] = fn(Q[i], X[j], *extra)
+    return D
 
 
 def precomputed_knn(D, k, self_query=True):

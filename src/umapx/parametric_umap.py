@@ -30,7 +30,7 @@ from .model import Graph, estimator
 from .parametric import networks
 from .parametric.training import Data, Nets, Objective, Plan, edge_list, hold_out, train
 from .pipeline import GRAPH_CONSTRAINTS, build_graph, check_distances
-from .umap import UMAP, Fitted
+from .umap import UMAP, Fitted, Transformer
 
 #: UMAP's parameters that ParametricUMAP takes, in UMAP's order: the graph's, and the layout's that
 #: shape the loss (init and learning_rate do not apply: the network starts from its own weights and
@@ -99,7 +99,7 @@ def _signature():
 
 
 @estimator
-class ParametricUMAP(ParamsMixin, Fitted):
+class ParametricUMAP(ParamsMixin, Fitted, Transformer):
     """UMAP whose embedding is the output of a neural network (torch), trained on UMAP's loss over
     mini-batches of the graph's edges (Sainburg, McInnes & Gentner 2021).
 
@@ -139,6 +139,8 @@ class ParametricUMAP(ParamsMixin, Fitted):
     """
 
     _FITTED = "encoder_"
+    _sparse_input = False  # the network reads dense rows
+
     _parameter_constraints = {
         **{name: UMAP._parameter_constraints[name] for name in UMAP_PARAMS},
         "negative_sample_rate": [Interval(1, np.inf, integer=True)],  # tails of the batch per head
@@ -180,6 +182,7 @@ class ParametricUMAP(ParamsMixin, Fitted):
         NaN rows for the others; on a fitted model the training goes on from its networks, so an
         embedding can be extended with new data without drifting (umap-learn 0.5.4+'s retraining)."""
         check_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        self._check_feature_names(X, reset=True)
         X = self._rows(X)
         n = X.shape[0]
         warm = landmark_positions is not None and self.__sklearn_is_fitted__()
@@ -274,7 +277,7 @@ class ParametricUMAP(ParamsMixin, Fitted):
 
     def fit_transform(self, X, y=None, precomputed_distances=None, landmark_positions=None):
         """Fit and return ``embedding_``."""
-        return self.fit(X, y, precomputed_distances, landmark_positions).embedding_
+        return self._wrap_output(self.fit(X, y, precomputed_distances, landmark_positions).embedding_, X)
 
     def _check_retraining(self, classes):
         """Retraining goes on from the fitted networks: the settings that chose them must not have changed."""
@@ -344,9 +347,10 @@ class ParametricUMAP(ParamsMixin, Fitted):
         """The encoder's embedding of ``X``. A row's embedding depends on that row alone: every row
         goes through the network in a call of ``CHUNK`` rows (the last padded)."""
         self._check_fitted("transform")
-        X = self._new_rows(X, self.n_features_in_, "X")
+        self._check_feature_names(X, reset=False)
+        rows = self._new_rows(X, self.n_features_in_, "X")
         with thread_limit(self.n_jobs) as threads, torch_threads(threads.count):
-            return _encode(self.encoder_, X, "cpu")
+            return self._wrap_output(_encode(self.encoder_, rows, "cpu"), X)
 
     def inverse_transform(self, Y):
         """The decoder's reconstruction of embedding points ``Y`` (shaped as ``dims`` when given)."""
@@ -417,7 +421,9 @@ class ParametricUMAP(ParamsMixin, Fitted):
     def _new_rows(self, X, width, name):
         X = self._rows(X, name, 1) if name == "X" else check_array(X, name=name, min_samples=1, allow_sparse=False)
         if X.shape[1] != width:
-            raise ValueError(f"{name} has {X.shape[1]} columns, but this model expects {width}.")
+            raise ValueError(
+                f"{name} has {X.shape[1]} features, but ParametricUMAP is expecting {width} features as input."
+            )
         return X
 
     @property

@@ -31,9 +31,9 @@ from ._validation import (
     MetricChoice,
     Options,
     check_array,
-    check_labels,
     check_params,
 )
+from .callbacks import EmbeddingSnapshots
 from .density import correlation_stats, data_radii, embedding_log_radii, log_radii, radius_stats, standardise
 from .init import check_init, initialise
 from .layout.curve import find_ab_params, phi_of
@@ -42,6 +42,7 @@ from .layout.sgd import optimize_layout
 from .layout.terms import AlignmentTerm, DensityTerm
 from .metrics import ALIASES, METRICS, OUTPUT_METRICS, metric_names, resolve_metric, resolve_output_metric
 from .model import Graph, Layout
+from .targets import DISCRETE, check_target, target_distance
 
 _POSITIVE = Interval(0, np.inf, open_low=True)
 _BOOL = Options((True, False))
@@ -61,7 +62,7 @@ GRAPH_CONSTRAINTS = {
     "set_op_mix_ratio": [Interval(0, 1)],
     "local_connectivity": [Interval(0, np.inf)],
     "disconnection_distance": [NONE, _POSITIVE],
-    "target_metric": [MetricChoice(("categorical", *metric_names()))],
+    "target_metric": [MetricChoice((*DISCRETE, *metric_names()))],
     "target_metric_kwds": [NONE, DICT],
     "target_n_neighbors": [Interval(-1, -1, integer=True), Interval(2, np.inf, integer=True)],
     "target_weight": [Interval(0, 1)],
@@ -73,6 +74,7 @@ GRAPH_CONSTRAINTS = {
     "n_jobs": [NONE, Interval(-np.inf, np.inf, integer=True)],
     "verbose": [_BOOL],
     "tqdm_kwds": [NONE, DICT],
+    "ensure_all_finite": [_BOOL],
 }
 
 #: embed_graph's parameters and what each accepts.
@@ -124,25 +126,28 @@ def build_graph(
     n_jobs=-1,
     verbose=False,
     tqdm_kwds=None,
+    ensure_all_finite=True,
 ):
     """The fuzzy simplicial set of ``X`` (002 Alg. 1, lines 1-5), supervised by ``y`` when given.
 
     ``X`` is n_samples x n_features, dense or sparse, or a distance matrix with
-    ``metric='precomputed'``; ``y`` holds labels (-1: unlabelled) or values (``target_metric``).
-    The parameters are umap-learn's. Returns a ``model.Graph``.
+    ``metric='precomputed'``; ``y`` holds labels of any type (-1, NaN or None: unlabelled) or values
+    (``target_metric``). The parameters are umap-learn's; ``ensure_all_finite=False`` lets NaN and
+    infinity through to a metric given as a function, which must handle them (named metrics refuse
+    them still). Returns a ``model.Graph``.
     """
     args = {k: v for k, v in locals().items() if k in GRAPH_CONSTRAINTS}
     check_params("build_graph", args, GRAPH_CONSTRAINTS)
-    X = check_input(X, metric)
-    y = None if y is None else check_labels(y, X.shape[0])
+    X = check_input(X, metric, ensure_all_finite)
+    y = None if y is None else check_target(y, X.shape[0], target_metric)
     X, y, unique_inverse = _unique_rows(X, y, metric) if unique else (X, y, None)
     n = X.shape[0]
     k = int(n_neighbors)
-    if k >= n:
+    if k >= n:  # umap-learn's n - 1, but two points keep each other (a kNN list holds the point itself)
+        k = max(n - 1, 2)
         warnings.warn(
-            f"n_neighbors ({k}) is not smaller than the number of samples ({n}); using {n - 1}.", stacklevel=2
+            f"n_neighbors ({n_neighbors}) is not smaller than the number of samples ({n}); using {k}.", stacklevel=2
         )
-        k = n - 1
     with logging_to_stderr(verbose), thread_limit(n_jobs) as threads:
         resolved = resolve_metric(metric, metric_kwds, X.shape[1])
         key = seed_key(random_state)
@@ -178,9 +183,10 @@ def build_graph(
     )
 
 
-def check_input(X, metric):
-    """``X`` as float32 (dense or CSR); a precomputed matrix must be square and non-negative."""
-    X = check_array(X, min_samples=2)
+def check_input(X, metric, ensure_all_finite=True):
+    """``X`` as float32 (dense or CSR); a precomputed matrix must be square and non-negative. NaN and
+    infinity pass only to a metric function, and only without ``ensure_all_finite``."""
+    X = check_array(X, min_samples=2, finite=ensure_all_finite or isinstance(metric, str))
     if isinstance(metric, str) and metric == "precomputed":
         if X.shape[0] != X.shape[1]:
             raise ValueError(f"metric='precomputed' needs a square distance matrix; got shape {X.shape}.")
@@ -194,18 +200,30 @@ def check_distances(D):
 
 
 def _unique_rows(X, y, metric):
-    """The distinct rows of dense feature input in order of first appearance, and each row's vertex."""
-    if sp.issparse(X) or (isinstance(metric, str) and metric == "precomputed"):
-        warnings.warn(
-            "unique=True applies to dense feature input only; it is ignored for sparse or precomputed input.",
-            stacklevel=3,
-        )
-        return X, y, None
-    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    """The distinct points of ``X`` in order of first appearance, and each row's vertex: distinct rows
+    of feature vectors (dense or sparse), or of a precomputed distance matrix (whose columns follow)."""
+    keys = row_keys(X)
+    axis = None if keys.dtype == object else 0
+    _, first, inverse = np.unique(keys, axis=axis, return_index=True, return_inverse=True)
     order = np.argsort(first)
     keep, rank = first[order], np.empty_like(order)
     rank[order] = np.arange(len(order))
-    return X[keep], None if y is None else y[keep], rank[inverse.ravel()]
+    X = X[keep][:, keep] if isinstance(metric, str) and metric == "precomputed" else X[keep]
+    return X, None if y is None else y[keep], rank[inverse.ravel()]
+
+
+def row_keys(X):
+    """Rows that compare equal exactly when the rows of ``X`` hold the same values: a sparse row as
+    the bytes of its sorted non-zero columns and values (keys of the same length hold as many entries,
+    so they split the same way). Explicit zeros do not count."""
+    if not sp.issparse(X):
+        return X
+    X = sp.csr_matrix(X, copy=True)
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    cut = X.indptr
+    keys = [X.indices[a:b].tobytes() + X.data[a:b].tobytes() for a, b in zip(cut[:-1], cut[1:], strict=True)]
+    return np.array(keys, dtype=object)
 
 
 def _neighbors(X, k, metric, precomputed, key, deterministic, threads, args, bar):
@@ -258,13 +276,12 @@ def disconnect(idx, dist, limit):
 
 def _supervise(graph, y, args, k, key, threads):
     """Intersect the data graph with the label graph (002, supervised and semi-supervised UMAP)."""
-    if args["target_metric"] == "categorical":
-        labels = np.unique(y[y != -1], return_inverse=True)[1]
-        codes = np.full(y.shape, -1, dtype=np.int64)
-        codes[y != -1] = labels
-        weight = args["target_weight"]
-        far = 2.5 / (1.0 - weight) if weight < 1.0 else 1e12
-        return fuzzy.categorical_intersection(graph, codes, unknown_dist=1.0, far_dist=far)
+    metric, weight = args["target_metric"], args["target_weight"]
+    far = 2.5 / (1.0 - weight) if weight < 1.0 else 1e12
+    if metric == "categorical":
+        return fuzzy.categorical_intersection(graph, y, unknown_dist=1.0, far_dist=far)
+    if metric in DISCRETE:
+        return fuzzy.target_intersection(graph, y, target_distance(y, metric), scale=far)
     from .neighbors import nearest_neighbors
 
     target = y.astype(np.float32).reshape(-1, 1)
@@ -402,6 +419,18 @@ def embed_graph(
     return layouts if isinstance(graph, (list, tuple)) else layouts[0]
 
 
+def embed_graph_at(graph, *, n_epochs=None, **params):
+    """``embed_graph`` of one graph with ``n_epochs`` also a list of epochs, as umap-learn takes it: the
+    layout runs to the largest, and the embedding after each listed epoch is returned beside the
+    layout (None for a single ``n_epochs``)."""
+    if not isinstance(n_epochs, list):
+        return embed_graph(graph, n_epochs=n_epochs, **params), None
+    snapshots = EmbeddingSnapshots(epochs=n_epochs)
+    callbacks = [*(params.pop("callbacks", None) or []), snapshots]
+    layout = embed_graph(graph, n_epochs=max(n_epochs), callbacks=callbacks, **params)
+    return layout, [graph.per_row(e) for _, e in snapshots.snapshots]
+
+
 def _initial_block(init, graph, n_components, rng, moves):
     """A block's starting layout: ``initialise``'s, or for a block that does not move, its ``init``
     array as it is (float32)."""
@@ -493,24 +522,29 @@ def _embedding_radii(layout, k, key, deterministic, threads):
 
 
 # ---------------------------------------------------------------------------------------- new points
-def check_new_points(graph, X, what):
+def check_new_points(graph, X, what, ensure_all_finite=True):
     """New points ``X`` as the training data's kind (dense or CSR), with its width; for precomputed
-    distances, a row of distances to every training point. ``what`` names the call in errors."""
+    distances, a row of distances to every training point. ``what`` names the call in errors;
+    ``ensure_all_finite`` as in ``build_graph``."""
     if graph.index is None:
         raise ValueError(
             f"{what} is not available for a model made by combining models (+, *, -): it has no single input space."
         )
-    X = check_array(X, min_samples=1)
+    X = check_array(X, min_samples=1, finite=ensure_all_finite or graph.metric.callable is None)
     if graph.metric.name == "precomputed":
-        if X.shape[1] != graph.index.n:
+        n = graph.index.n if graph.unique_inverse is None else len(graph.unique_inverse)
+        if X.shape[1] != n:
             raise ValueError(
                 f"with metric='precomputed', {what} needs the distances from each new point to "
-                f"the {graph.index.n} training points, shape (n_new, {graph.index.n}); got {X.shape}."
+                f"the {n} training points, shape (n_new, {n}); got {X.shape}."
             )
         check_distances(X)
-        return X
+        return X if graph.unique_inverse is None else graph.per_vertex(X.T).T
     if X.shape[1] != graph.n_features:
-        raise ValueError(f"X has {X.shape[1]} features, but this model was fitted on {graph.n_features}.")
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {what} is expecting {graph.n_features} features as input "
+            "(the number the model was fitted on)."
+        )
     if sp.issparse(X) != sp.issparse(graph.data):
         X = sp.csr_matrix(X) if sp.issparse(graph.data) else X.toarray()
     return X
@@ -526,6 +560,25 @@ def memberships(graph, X, *, seed, n_jobs, breadth=1.0):
         idx, dist, graph.index.n, local_connectivity=graph.local_connectivity, mean_all=graph.knn_mean
     )
     return mu, hash_rows(np.column_stack([idx, dist.view(np.int32)])), idx, dist
+
+
+def is_training_data(graph, X):
+    """Whether ``X`` is the training data itself (row for row; not for precomputed or merged rows)."""
+    data = graph.data
+    if data is None or graph.unique_inverse is not None or X.shape != data.shape:
+        return False
+    return (X != data).nnz == 0 if sp.issparse(X) else np.array_equal(X, data)
+
+
+def training_rows(graph, X, idx):
+    """Which new points equal their nearest training point (a mask), and that point's vertex."""
+    data, nearest = graph.data, idx[:, 0]
+    if data is None or graph.metric.name == "precomputed":
+        return np.zeros(len(nearest), dtype=bool), nearest[:0]
+    valid = nearest >= 0
+    same = X[valid] != data[nearest[valid]]
+    valid[valid] = np.diff(same.indptr) == 0 if sp.issparse(same) else ~same.any(axis=1)
+    return valid, nearest[valid]
 
 
 def place(

@@ -10,6 +10,8 @@ function takes a fitted model or, where no graph or data is needed, an embedding
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 DATASHADE_FROM = 100_000  # points() renders through datashader from this many points
@@ -147,13 +149,24 @@ def diagnostic(
     principal components that explain ``local_variance_threshold`` of the variance of its
     ``nhood_size`` nearest data neighbours; ``neighborhood`` by the Jaccard index of its
     ``nhood_size`` nearest neighbours in the data and in the embedding (``nhood_size`` defaults to
-    the model's ``n_neighbors``)."""
+    the model's ``n_neighbors``). ``all`` draws each of them on a grid of 2 x 3 panels (``width`` and
+    ``height`` per panel) and returns the grid's axes."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA, FastICA
     from sklearn.neighbors import NearestNeighbors
 
-    if diagnostic_type not in DIAGNOSTICS:
-        raise ValueError(f"diagnostic_type must be one of {', '.join(DIAGNOSTICS)}; got {diagnostic_type!r}.")
+    if diagnostic_type not in (*DIAGNOSTICS, "all"):
+        raise ValueError(f"diagnostic_type must be one of {', '.join(DIAGNOSTICS)}, all; got {diagnostic_type!r}.")
+    if diagnostic_type == "all":
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(2, 3, figsize=(3 * width / 100, 2 * height / 100), dpi=100)
+        for kind, panel in zip(DIAGNOSTICS, axes.ravel(), strict=False):
+            diagnostic(umap_object, kind, nhood_size, local_variance_threshold, panel, cmap, point_size, background)
+            panel.set_title(textwrap.fill(panel.get_title(), 45), fontsize=9)
+        axes.ravel()[-1].set_axis_off()
+        axes[0, 0].figure.tight_layout()
+        return axes
     xy, data = _embedding(umap_object), _data(umap_object)
     nhood_size = nhood_size or umap_object.n_neighbors
     if diagnostic_type in ("pca", "ica", "vq"):
@@ -251,6 +264,30 @@ def save_html(plot, path, title="umapx"):
 
     with open(path, "w", encoding="utf-8") as out:
         out.write(file_html(plot, INLINE, title))
+
+
+def show(plot_to_show):
+    """Show a picture of this module: a bokeh page in the browser, matplotlib axes in their window."""
+    if hasattr(plot_to_show, "renderers"):
+        from bokeh.plotting import show as show_page
+
+        return show_page(plot_to_show)
+    import matplotlib.pyplot as plt
+
+    return plt.show()
+
+
+def nearest_neighbour_distribution(umap_object, bins=25, ax=None):
+    """A histogram of each training point's mean distance to its nearest neighbours in the data (the
+    kNN edges of ``graph_dists_``; umap-learn's histogram reads the memberships of ``graph_`` instead)."""
+    import matplotlib.pyplot as plt
+
+    from .utils import average_nn_distance
+
+    ax = ax if ax is not None else plt.subplots(figsize=(8, 5), dpi=100)[1]
+    ax.hist(average_nn_distance(umap_object.graph_dists_), bins=bins)
+    ax.set(xlabel="Average distance to nearest neighbors", ylabel="Frequency")
+    return ax
 
 
 def loss(umap_object, ax=None, width=800, height=500):

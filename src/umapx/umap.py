@@ -8,10 +8,11 @@ import inspect
 import numpy as np
 
 from . import graph as fuzzy
+from ._learned import LearnedAttributes
 from ._random import hash_rows, seed_key
 from ._report import logging_to_stderr
 from ._threads import thread_limit
-from ._validation import Interval, Options, ParamsMixin, check_array, check_params
+from ._validation import Interval, Options, ParamsMixin, Satisfies, check_array, check_params
 from .layout.terms import DensityTerm
 from .model import Graph, estimator
 from .pipeline import (
@@ -20,14 +21,20 @@ from .pipeline import (
     build_graph,
     check_layout_options,
     check_new_points,
-    embed_graph,
+    embed_graph_at,
     grow,
     inverse,
+    is_training_data,
     memberships,
     new_point_density,
     new_point_radii,
     place,
+    training_rows,
 )
+
+
+def _epoch_list(value):
+    return isinstance(value, list) and value and all(Interval(1, np.inf, integer=True).accepts(e) for e in value)
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -54,6 +61,49 @@ class Fitted:
         save(self, path)
 
 
+class Transformer:
+    """scikit-learn's transformer contract for the estimators with ``embedding_`` and ``transform``,
+    without importing scikit-learn until it asks (its tags) or a DataFrame comes in."""
+
+    _sparse_input = True  # whether fit takes sparse input (a tag)
+
+    def __sklearn_tags__(self):
+        from ._sklearn import tags
+
+        return tags(self)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the embedding's columns: the class name in lower case and the column's number."""
+        self._check_fitted("get_feature_names_out")
+        prefix = type(self).__name__.lower()
+        return np.array([f"{prefix}{i}" for i in range(self.embedding_.shape[1])], dtype=object)
+
+    def set_output(self, *, transform=None):
+        """``transform="pandas"`` makes ``transform`` and ``fit_transform`` return DataFrames (columns
+        ``get_feature_names_out()``, the input's index), ``"default"`` arrays; None keeps the setting."""
+        if transform not in (None, "default", "pandas"):
+            raise ValueError(f"set_output(transform=...) must be one of None, 'default', 'pandas'; got {transform!r}.")
+        if transform is not None:
+            self._output = transform
+        return self
+
+    def _wrap_output(self, result, X):
+        if getattr(self, "_output", "default") != "pandas" or isinstance(result, tuple):
+            return result
+        import pandas as pd
+
+        return pd.DataFrame(result, columns=self.get_feature_names_out(), index=getattr(X, "index", None))
+
+    def _check_feature_names(self, X, reset):
+        """Record (``reset``) or compare the column names of a DataFrame ``X``, as scikit-learn does."""
+        if reset and not hasattr(X, "columns"):
+            vars(self).pop("feature_names_in_", None)
+        elif hasattr(X, "columns") or "feature_names_in_" in vars(self):
+            from sklearn.utils.validation import _check_feature_names
+
+            _check_feature_names(self, X, reset=reset)
+
+
 def _fitted(name, doc):
     """A fitted attribute read from the model's ``graph_model_`` or ``layout_``."""
     part, field = name.split(".")
@@ -66,7 +116,7 @@ def _fitted(name, doc):
 
 
 @estimator
-class UMAP(ParamsMixin, Fitted):
+class UMAP(ParamsMixin, Fitted, Transformer, LearnedAttributes):
     """Uniform Manifold Approximation and Projection, with umap-learn's parameters and defaults.
 
     Seeded runs (``random_state`` set) are bit-identical across runs and across ``n_jobs``, and still
@@ -90,12 +140,15 @@ class UMAP(ParamsMixin, Fitted):
       ``umapx.layout.sampling.sampling_scheme``.
 
     The fitted state is ``graph_model_`` (a ``umapx.model.Graph``) and ``layout_`` (a
-    ``umapx.model.Layout``); ``embedding_``, ``graph_`` and the other fitted attributes read them.
+    ``umapx.model.Layout``); ``embedding_``, ``graph_`` and the other fitted attributes read them,
+    umap-learn's included (see ``umapx._learned``). ``n_epochs`` may be a list of epochs, as in
+    umap-learn: ``embedding_list_`` keeps the layout after each (None for a single ``n_epochs``).
     """
 
     _parameter_constraints = {
         **GRAPH_CONSTRAINTS,
         **{k: v for k, v in LAYOUT_CONSTRAINTS.items() if k != "terms"},
+        "n_epochs": [*LAYOUT_CONSTRAINTS["n_epochs"], Satisfies(_epoch_list, "a list of positive ints")],
         "transform_queue_size": [Interval(0, np.inf, open_low=True)],
         "transform_seed": [Interval(0, np.inf, integer=True)],
         "transform_mode": [Options(("embedding", "graph"))],
@@ -172,20 +225,26 @@ class UMAP(ParamsMixin, Fitted):
         return [DensityTerm(self.dens_lambda, self.dens_frac, self.dens_var_shift)] if self.densmap else []
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None):
-        """Embed ``X`` (n_samples x n_features, dense or sparse; a distance matrix for 'precomputed')."""
+    def fit(self, X, y=None, ensure_all_finite=True):
+        """Embed ``X`` (n_samples x n_features, dense or sparse; a distance matrix for 'precomputed').
+        ``ensure_all_finite=False`` lets NaN through to a metric function that handles it."""
         self._check_params()
-        graph = build_graph(X, y, **self._graph_params())
-        layout = embed_graph(graph, **self._layout_params())
+        self._check_feature_names(X, reset=True)
+        graph = build_graph(X, y, **self._graph_params(), ensure_all_finite=ensure_all_finite)
+        layout, self.embedding_list_ = embed_graph_at(graph, **self._layout_params())
         self.graph_model_, self.layout_ = graph, layout
+        vars(self).pop("_assigned", None)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, ensure_all_finite=True):
         """Fit and return ``embedding_``, or ``(embedding_, rad_orig_, rad_emb_)`` with ``output_dens=True``."""
-        self.fit(X, y)
-        return (self.embedding_, self.rad_orig_, self.rad_emb_) if self.output_dens else self.embedding_
+        self.fit(X, y, ensure_all_finite=ensure_all_finite)
+        return self._wrap_output(self._training_result(), X)
 
-    embedding_ = _fitted("layout_.embedding", "The embedding of the training points (n_samples x n_components).")
+    def _training_result(self, copy=False):
+        embedding = self.embedding_.copy() if copy else self.embedding_
+        return (embedding, self.rad_orig_, self.rad_emb_) if self.output_dens else embedding
+
     rad_orig_ = _fitted("layout_.rad_orig", "Log local radii of the data (densmap or output_dens).")
     rad_emb_ = _fitted("layout_.rad_emb", "Log local radii of the embedding (output_dens).")
     loss_history_ = _fitted("layout_.loss_history", "Loss records of the fit (loss_report).")
@@ -197,7 +256,7 @@ class UMAP(ParamsMixin, Fitted):
     n_features_in_ = _fitted("graph_model_.n_features", "The number of features of the training data.")
 
     # ------------------------------------------------------------------ new data
-    def transform(self, X):
+    def transform(self, X, ensure_all_finite=True):
         """Embed new points into the fitted embedding.
 
         Each new point gets fuzzy memberships to its ``n_neighbors`` nearest training points (local
@@ -213,12 +272,19 @@ class UMAP(ParamsMixin, Fitted):
         ``dens_frac`` of these epochs, against the fixed training layout (``pipeline.new_point_density``).
         With ``output_dens=True`` the result is ``(embedding, r_orig, r_emb)``, the new points' log
         radii in the data and in the embedding (their nearest embedded training points), as
-        ``rad_orig_`` and ``rad_emb_``.
+        ``rad_orig_`` and ``rad_emb_``. A row equal to a training row gets that row's embedding (and
+        radii), as umap-learn returns ``embedding_`` for the training data.
         """
+        self._from_assigned()
+        rows = self._check_new_data(X, "transform", ensure_all_finite)
+        if self.transform_mode == "embedding" and is_training_data(self.graph_model_, rows):
+            return self._wrap_output(self._training_result(copy=True), X)
+        return self._wrap_output(self._transform(rows), X)
+
+    def _transform(self, X):
         from .metrics import resolve_metric
         from .neighbors import ExactIndex
 
-        X = self._check_new_data(X, "transform")
         graph, layout = self.graph_model_, self.layout_
         with thread_limit(self.n_jobs) as threads:
             mu, keys, idx, dist = memberships(
@@ -243,12 +309,16 @@ class UMAP(ParamsMixin, Fitted):
                 negative_sample_rate=self.negative_sample_rate,
                 density=density,
             )
+            seen, vertex = training_rows(graph, X, idx)
+            embedding[seen] = graph.per_vertex(layout.embedding)[vertex]
             if not self.output_dens:
                 return embedding
             euclidean = resolve_metric("euclidean", None, self.n_components)
             training = ExactIndex(graph.per_vertex(layout.embedding))
             emb_idx, emb_dist = training.query(embedding, graph.n_neighbors, euclidean, n_jobs=threads.count)
-            return embedding, rad_orig, new_point_radii(graph, emb_idx, emb_dist, power=1)
+            rad_emb = new_point_radii(graph, emb_idx, emb_dist, power=1)
+            rad_orig[seen], rad_emb[seen] = (graph.per_vertex(r)[vertex] for r in (layout.rad_orig, layout.rad_emb))
+            return embedding, rad_orig, rad_emb
 
     def inverse_transform(self, Y):
         """Map points of the embedding back to the input space: the phi-weighted mean of the input
@@ -262,10 +332,10 @@ class UMAP(ParamsMixin, Fitted):
         with thread_limit(self.n_jobs) as threads:
             return inverse(self.graph_model_, self.layout_, Y, n_jobs=threads.count)
 
-    def update(self, X):
+    def update(self, X, ensure_all_finite=True):
         """Add the rows of ``X`` to the fitted model without refitting: progressive UMAP (002 Alg. 3,
         see ``pipeline.grow``). A failed update leaves the model as it was."""
-        X = self._check_new_data(X, "update")
+        X = self._check_new_data(X, "update", ensure_all_finite)
         graph = self.graph_model_
         if (
             graph.metric.name == "precomputed"
@@ -293,9 +363,10 @@ class UMAP(ParamsMixin, Fitted):
             )
         return self
 
-    def _check_new_data(self, X, what):
+    def _check_new_data(self, X, what, ensure_all_finite=True):
         self._check_fitted(what)
-        return check_new_points(self.graph_model_, X, what)
+        self._check_feature_names(X, reset=False)
+        return check_new_points(self.graph_model_, X, what, ensure_all_finite)
 
     # ------------------------------------------------------------------ composition
     def __add__(self, other):
@@ -328,7 +399,9 @@ class UMAP(ParamsMixin, Fitted):
         )
         result = type(self)(**self.get_params())
         init = "random" if isinstance(self.init, str) and self.init == "random" else "spectral"
-        layout = embed_graph(graph, **{**result._layout_params(), "init": init, "terms": [], "output_dens": False})
+        layout, _ = embed_graph_at(
+            graph, **{**result._layout_params(), "init": init, "terms": [], "output_dens": False}
+        )
         result.graph_model_, result.layout_ = graph, layout
         return result
 

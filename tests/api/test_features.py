@@ -354,13 +354,6 @@ def test_generic_output_path_agrees_with_euclidean(iris):
     assert np.abs(euclid - generic).max() < 0.05 * np.ptp(euclid)
 
 
-def test_unique_on_sparse_input_warns(iris):
-    X, _ = iris
-    with pytest.warns(UserWarning, match="unique=True applies to dense feature input only"):
-        emb = UMAP(unique=True, **FAST).fit_transform(sp.csr_matrix(X))
-    assert emb.shape == (len(X), 2)
-
-
 # ---------------------------------------------------------------- parameters named only in the defaults table
 def _spacing(E):
     """Mean distance from each point to its 10 nearest embedding neighbours."""

@@ -4,13 +4,16 @@ and the errors of bad input. Each fit here takes seconds on the CPU build of tor
 import copy
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from scipy.stats import spearmanr
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import umapx
+from umapx._sklearn import EXPECTED_FAILED_CHECKS
 from umapx.evaluation import distance_spearman, knn_accuracy
 from umapx.layout.curve import find_ab_params, phi_of
 from umapx.parametric import networks, training
@@ -338,7 +341,7 @@ def test_bad_input_gets_a_clear_error(full, scaled):
         ParametricUMAP(device="tpu").fit(small)
     with pytest.raises(ValueError, match=r"precomputed_distances must be a square matrix of the 200 rows"):
         ParametricUMAP(**FAST).fit(small, precomputed_distances=np.zeros((200, 100)))
-    with pytest.raises(ValueError, match=r"X has 10 columns, but this model expects 64"):
+    with pytest.raises(ValueError, match=r"X has 10 features, but ParametricUMAP is expecting 64 features"):
         model.transform(np.zeros((3, 10)))
     with pytest.raises(ValueError, match=r"baseline must be one row of 64 features or one per point"):
         model.explain(small[:3], baseline=np.zeros(10))
@@ -370,3 +373,14 @@ def test_without_torch_the_error_names_the_extra(monkeypatch):
 def test_importing_umapx_imports_no_torch():
     code = "import sys, umapx; umapx.UMAP; umapx.AlignedUMAP; umapx.load; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+@pytest.mark.slow
+@parametrize_with_checks(
+    [ParametricUMAP(n_epochs=20, n_training_epochs=1, random_state=0, classifier=True)],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS["ParametricUMAP"],
+)
+def test_sklearn_check_estimator(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)

@@ -240,7 +240,10 @@ def bad_files(tmp_path_factory):
         (["transform", "{b}/small.npy", "{b}/small.npy", "-o", "{o}/t.npy"], ["is not a umapx model file"]),
         (["transform", "{b}/garbage.umapx", "{b}/small.npy", "-o", "{o}/t.npy"], ["is not a umapx model file"]),
         (["transform", "{d}", "{b}/small.npy", "-o", "{o}/t.npy"], ["not a umapx model file (it has no model.json)"]),
-        (["transform", "{m}", "{b}/small.npy", "-o", "{o}/t.npy"], ["5 features, but this model was fitted on 64"]),
+        (
+            ["transform", "{m}", "{b}/small.npy", "-o", "{o}/t.npy"],
+            ["5 features, but transform is expecting 64 features"],
+        ),
         (["evaluate", "{d}", "{b}/small.npy"], ["has 40 rows but", "has 1797"]),
         (["plot", "{m}", "-o", "{o}/m.png", "--labels", "y"], ["--labels needs --labels-from"]),
         (["plot", "{m}", "-o", "{o}/m.pdf"], ["unknown plot file extension '.pdf'", ".png, .html"]),
@@ -268,7 +271,7 @@ def test_usage_error_and_help(capsys):
 
 
 def test_ctrl_c_during_fit_exits_130_and_writes_nothing(digits_npz, tmp_path, capsys, monkeypatch):
-    def interrupted(self, X, y=None):
+    def interrupted(self, X, y=None, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(umapx.umap.UMAP, "fit", interrupted)
