@@ -116,6 +116,9 @@ def markdown(record):
             "",
             *rows,
             "",
+            "`ingest` includes the pynndescent index that scanpy builds itself for the label transfer, compiled",
+            "at its first use in the process; UMAP's `transform` of the new cells is the rest.",
+            "",
         ]
     )
 

@@ -63,8 +63,13 @@ def _embedding_of(model, value):
 
 
 def _data_hash(data):
-    rows = data if not sp.issparse(data) else np.concatenate([data.indptr, data.indices]).view(np.uint8)
-    return hashlib.sha1(np.ascontiguousarray(rows).view(np.uint8)).hexdigest() if data is not None else None
+    """A hex digest of the training rows (their shape, and a sparse matrix's structure and values)."""
+    if data is None:
+        return None
+    digest = hashlib.sha1(str(data.shape).encode())
+    for part in (data.indptr, data.indices, data.data) if sp.issparse(data) else (data,):
+        digest.update(np.ascontiguousarray(part).view(np.uint8))
+    return digest.hexdigest()
 
 
 def _embedding_layout(model, value):
@@ -119,16 +124,18 @@ class LearnedAttributes:
             raise ValueError(
                 f"an assigned embedding_ needs one row per row of _raw_data ({data.shape[0]}); got {embedding.shape}."
             )
-        params = {**self._graph_params(), "n_neighbors": assigned.get("_n_neighbors", self.n_neighbors)}
+        self._check_params()
+        params = {**self._graph_params(), "n_neighbors": int(assigned.get("_n_neighbors", self.n_neighbors))}
         params["metric_kwds"] = assigned.get("_metric_kwds", self.metric_kwds)
         graph = build_graph(data, **params)
-        a, b = find_ab_params(self.spread, self.min_dist)
-        self.graph_model_ = graph
+        a, b = (self.a, self.b) if None not in (self.a, self.b) else find_ab_params(self.spread, self.min_dist)
+        epochs = max(self.n_epochs) if isinstance(self.n_epochs, list) else self.n_epochs
+        self.graph_model_, self.embedding_list_ = graph, None
         self.layout_ = Layout(
             embedding=embedding,
             a=float(assigned.get("_a", a)),
             b=float(assigned.get("_b", b)),
             output_metric=resolve_output_metric(self.output_metric, self.output_metric_kwds, embedding.shape[1]),
-            n_epochs=self.n_epochs if isinstance(self.n_epochs, int) else default_n_epochs(graph.n_vertices),
+            n_epochs=default_n_epochs(graph.n_vertices) if epochs is None else int(epochs),
         )
         del self._assigned

@@ -120,7 +120,8 @@ def check_array(
     if sp.issparse(X):
         if not allow_sparse:
             raise TypeError(f"{name} is a sparse matrix, which is not supported here; pass a dense array.")
-        X = sp.csr_matrix(X, dtype=dtype, copy=X.format == "csr" and X.dtype == dtype)  # one copy in any case
+        # one copy of data, indices and indptr: a CSR input is copied, any other format converted
+        X = sp.csr_matrix(X.astype(dtype, copy=True)) if X.format == "csr" else sp.csr_matrix(X, dtype=dtype)
         values = X.data
     else:
         X = np.asarray(X)

@@ -25,6 +25,7 @@ from .layout.terms import AlignmentTerm
 from .model import estimator
 from .pipeline import (
     GRAPH_CONSTRAINTS,
+    LAYOUT_CONSTRAINTS,
     build_graph,
     check_layout_options,
     check_new_points,
@@ -85,6 +86,7 @@ class AlignedUMAP(ParamsMixin, Fitted):
     _FITTED = "layouts_"
     _parameter_constraints = {
         **UMAP._parameter_constraints,
+        "n_epochs": LAYOUT_CONSTRAINTS["n_epochs"],  # UMAP's list of epochs is not taken
         "alignment_regularisation": [Interval(0, np.inf)],
         "alignment_window_size": [Interval(1, np.inf, integer=True)],
     }

@@ -3,8 +3,8 @@
 A callback is any callable ``cb(epoch, embedding, record)``, called after every ``cb.every``-th
 epoch (every epoch when it has no ``every``) with the epoch number (from 1), a read-only view of
 the current layout and the loss record of that epoch (see ``umapx.loss.losses``, plus the
-``actual`` loss of eq. 11 of 004). Returning True stops the optimisation; the fitted model's
-``n_epochs_run_`` says how many epochs ran.
+``actual`` loss of eq. 11 of 004), or None for a callback whose ``needs_record`` is False.
+Returning True stops the optimisation; the fitted model's ``n_epochs_run_`` says how many epochs ran.
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ class EarlyStopping:
 
 class EmbeddingSnapshots:
     """Keep a copy of the layout every ``every`` epochs in ``snapshots`` as (epoch, array) pairs, or
-    after each epoch of the list ``epochs`` (umap-learn's ``n_epochs`` list)."""
+    after each epoch of the list ``epochs`` (umap-learn's ``n_epochs`` list). It reads no loss record,
+    so none is computed for it, and it works with any output metric."""
+
+    needs_record = False
 
     def __init__(self, every=10, epochs=None):
         self.epochs = None if epochs is None else set(epochs)

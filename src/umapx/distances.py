@@ -328,15 +328,15 @@ named_distances_with_gradients = {
 def _resolve(metric, kwds, n_features):
     """umapx's resolved metric for a name of ``named_distances`` and umap-learn's keywords
     (minkowski ``p``; seuclidean ``sigma``; wminkowski ``w``, ``p``; mahalanobis ``vinv``)."""
-    kw = dict(kwds or {})
+    kw = {_m.KEY_ALIASES.get(k, k): v for k, v in (kwds or {}).items()}
     name = _NAMED[metric][1]
     if name == "seuclidean":
-        kw["V"] = kw.pop("sigma", kw.get("V", np.ones(n_features)))
+        kw.setdefault("V", np.ones(n_features))
     elif name == "wminkowski":
         kw.setdefault("p", 2.0)
         kw["w"] = np.asarray(kw.pop("w", np.ones(n_features)), dtype=np.float64) ** (1.0 / float(kw["p"]))
     elif name == "mahalanobis":
-        kw["VI"] = kw.pop("vinv", kw.get("VI", np.eye(n_features)))
+        kw.setdefault("VI", np.eye(n_features))
     return _m.resolve_metric(name, kw, n_features)
 
 

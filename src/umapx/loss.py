@@ -209,15 +209,20 @@ class LossMonitor:
         )
 
     def after_epoch(self, epoch, layout, actual):
-        """Record epoch ``epoch`` and run the callbacks due; returns True to stop."""
-        record = {
-            "epoch": epoch,
-            **_losses(layout, self.parts, *self.args),
-            "actual": float(actual.sum()),
-            "actual_attraction": float(actual[0]),
-            "actual_repulsion": float(actual[1]),
-        }
-        if self.every and epoch % self.every == 0:
+        """Record epoch ``epoch`` and run the callbacks due; returns True to stop. The losses are
+        computed only when recorded or read: a callback with ``needs_record = False`` gets None."""
+        due = [cb for cb in self.callbacks if epoch % getattr(cb, "every", 1) == 0]
+        recorded = bool(self.every and epoch % self.every == 0)
+        record = None
+        if recorded or any(getattr(cb, "needs_record", True) for cb in due):
+            record = {
+                "epoch": epoch,
+                **_losses(layout, self.parts, *self.args),
+                "actual": float(actual.sum()),
+                "actual_attraction": float(actual[0]),
+                "actual_repulsion": float(actual[1]),
+            }
+        if recorded:
             for name, value in record.items():
                 self.history.setdefault(name, []).append(value)
             if self.log is not None and (epoch % max(1, self.n_epochs // 10) == 0 or epoch == self.n_epochs):
@@ -231,10 +236,11 @@ class LossMonitor:
                 )
         view = layout.view()
         view.flags.writeable = False
-        stop = [bool(cb(epoch, view, record)) for cb in self.callbacks if epoch % getattr(cb, "every", 1) == 0]
+        stop = [bool(cb(epoch, view, record)) for cb in due]
         if any(stop):
             self.stopped_epoch = epoch
         return any(stop)
 
     def loss_history(self):
-        return {name: np.asarray(values) for name, values in self.history.items()}
+        """The records by name, or None when the fit records none (callbacks only)."""
+        return {name: np.asarray(values) for name, values in self.history.items()} if self.every else None

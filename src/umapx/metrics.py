@@ -639,7 +639,7 @@ _PARAM_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 #: umap-learn's keyword names (its metrics take them by position) for scipy's, which umapx uses
-_KEY_ALIASES: dict[str, str] = {"sigma": "V", "vinv": "VI"}
+KEY_ALIASES: dict[str, str] = {"sigma": "V", "vinv": "VI"}
 
 _NO_PARAMS = np.empty(0, dtype=np.float64)
 
@@ -734,7 +734,7 @@ def resolve_metric(metric, metric_kwds: dict | None, n_features: int) -> Resolve
         name = ALIASES.get(metric, metric)
         if name not in METRICS:
             raise ValueError(f"Unknown metric {metric!r}; valid metrics: {', '.join(metric_names())}")
-        kwds = {_KEY_ALIASES.get(k, k): v for k, v in kwds.items()}
+        kwds = {KEY_ALIASES.get(k, k): v for k, v in kwds.items()}
         _check_keys("metric", name, kwds)
         return ResolvedMetric(name, METRICS[name].code, _build_params(name, kwds, n_features), kwds=kwds)
     if isinstance(metric, numba.core.registry.CPUDispatcher):

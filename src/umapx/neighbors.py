@@ -475,9 +475,10 @@ def callable_knn(X, Q, k, metric):
     """Exact kNN under a metric function ``fn(x, y, *extra)`` (which may have to handle NaN): every
     distance from a block of queries, then the k smallest of each row."""
     X, Q = (A.toarray() if sp.issparse(A) else A for A in (X, Q))
+    rows = max(1, _CHUNK_BYTES // (8 * X.shape[0]))  # queries per block of distances
     blocks = [
-        precomputed_knn(_callable_distances(X, Q[start : start + 1024], metric.callable, metric.extra), k, False)
-        for start in range(0, Q.shape[0], 1024)
+        precomputed_knn(_callable_distances(X, Q[start : start + rows], metric.callable, metric.extra), k, False)
+        for start in range(0, Q.shape[0], rows)
     ]
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
 

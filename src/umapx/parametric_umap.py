@@ -29,7 +29,7 @@ from .layout.sampling import default_n_epochs
 from .model import Graph, estimator
 from .parametric import networks
 from .parametric.training import Data, Nets, Objective, Plan, edge_list, hold_out, train
-from .pipeline import GRAPH_CONSTRAINTS, build_graph, check_distances
+from .pipeline import GRAPH_CONSTRAINTS, LAYOUT_CONSTRAINTS, build_graph, check_distances
 from .umap import UMAP, Fitted, Transformer
 
 #: UMAP's parameters that ParametricUMAP takes, in UMAP's order: the graph's, and the layout's that
@@ -143,6 +143,7 @@ class ParametricUMAP(ParamsMixin, Fitted, Transformer):
 
     _parameter_constraints = {
         **{name: UMAP._parameter_constraints[name] for name in UMAP_PARAMS},
+        "n_epochs": LAYOUT_CONSTRAINTS["n_epochs"],  # UMAP's list of epochs is not taken
         "negative_sample_rate": [Interval(1, np.inf, integer=True)],  # tails of the batch per head
         "encoder": [NONE, _MODULE],
         "decoder": [NONE, _MODULE],

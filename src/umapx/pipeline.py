@@ -142,6 +142,8 @@ def build_graph(
     y = None if y is None else check_target(y, X.shape[0], target_metric)
     X, y, unique_inverse = _unique_rows(X, y, metric) if unique else (X, y, None)
     n = X.shape[0]
+    if n < 2:
+        raise ValueError("unique=True leaves a single distinct point; UMAP needs at least 2 distinct rows.")
     k = int(n_neighbors)
     if k >= n:  # umap-learn's n - 1, but two points keep each other (a kNN list holds the point itself)
         k = max(n - 1, 2)
@@ -202,7 +204,7 @@ def check_distances(D):
 def _unique_rows(X, y, metric):
     """The distinct points of ``X`` in order of first appearance, and each row's vertex: distinct rows
     of feature vectors (dense or sparse), or of a precomputed distance matrix (whose columns follow)."""
-    keys = row_keys(X)
+    keys = row_keys(X, explicit_zeros=isinstance(metric, str) and metric == "precomputed")
     axis = None if keys.dtype == object else 0
     _, first, inverse = np.unique(keys, axis=axis, return_index=True, return_inverse=True)
     order = np.argsort(first)
@@ -212,15 +214,17 @@ def _unique_rows(X, y, metric):
     return X, None if y is None else y[keep], rank[inverse.ravel()]
 
 
-def row_keys(X):
+def row_keys(X, explicit_zeros=False):
     """Rows that compare equal exactly when the rows of ``X`` hold the same values: a sparse row as
-    the bytes of its sorted non-zero columns and values (keys of the same length hold as many entries,
-    so they split the same way). Explicit zeros do not count."""
+    the bytes of its sorted stored columns and values (keys of the same length hold as many entries,
+    so they split the same way). Explicit zeros count only with ``explicit_zeros`` (in a sparse
+    distance matrix a stored 0 is a distance, an absent entry no edge)."""
     if not sp.issparse(X):
         return X
     X = sp.csr_matrix(X, copy=True)
     X.sum_duplicates()
-    X.eliminate_zeros()
+    if not explicit_zeros:
+        X.eliminate_zeros()
     cut = X.indptr
     keys = [X.indices[a:b].tobytes() + X.data[a:b].tobytes() for a, b in zip(cut[:-1], cut[1:], strict=True)]
     return np.array(keys, dtype=object)
@@ -456,7 +460,8 @@ def check_layout_options(args):
             f"densmap and output_dens need output_metric='euclidean' (the local radii are "
             f"euclidean); got output_metric={args['output_metric']!r}."
         )
-    if (args["loss_report"] is not None or args["callbacks"]) and not euclidean:
+    losses = args["loss_report"] is not None or any(getattr(cb, "needs_record", True) for cb in args["callbacks"] or ())
+    if losses and not euclidean:
         raise ValueError(f"loss_report and callbacks need output_metric='euclidean'; got {args['output_metric']!r}.")
     if args["callbacks"] and not all(callable(cb) for cb in args["callbacks"]):
         raise ValueError("callbacks must be callables cb(epoch, embedding, record).")
@@ -567,7 +572,7 @@ def is_training_data(graph, X):
     data = graph.data
     if data is None or graph.unique_inverse is not None or X.shape != data.shape:
         return False
-    return (X != data).nnz == 0 if sp.issparse(X) else np.array_equal(X, data)
+    return (X != data).nnz == 0 if sp.issparse(X) else np.array_equal(X, data, equal_nan=True)
 
 
 def training_rows(graph, X, idx):
@@ -576,8 +581,11 @@ def training_rows(graph, X, idx):
     if data is None or graph.metric.name == "precomputed":
         return np.zeros(len(nearest), dtype=bool), nearest[:0]
     valid = nearest >= 0
-    same = X[valid] != data[nearest[valid]]
-    valid[valid] = np.diff(same.indptr) == 0 if sp.issparse(same) else ~same.any(axis=1)
+    rows, near = X[valid], data[nearest[valid]]
+    if sp.issparse(rows):
+        valid[valid] = np.diff((rows != near).indptr) == 0
+    else:
+        valid[valid] = ((rows == near) | (np.isnan(rows) & np.isnan(near))).all(axis=1)
     return valid, nearest[valid]
 
 

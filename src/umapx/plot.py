@@ -11,6 +11,7 @@ function takes a fitted model or, where no graph or data is needed, an embedding
 from __future__ import annotations
 
 import textwrap
+import warnings
 
 import numpy as np
 
@@ -284,8 +285,13 @@ def nearest_neighbour_distribution(umap_object, bins=25, ax=None):
 
     from .utils import average_nn_distance
 
+    if umap_object.graph_dists_ is None:
+        raise ValueError("nearest_neighbour_distribution needs the kNN distances; a combined model (+, *, -) has none.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a point without kNN edges has no mean: it is left out
+        means = average_nn_distance(umap_object.graph_dists_)
     ax = ax if ax is not None else plt.subplots(figsize=(8, 5), dpi=100)[1]
-    ax.hist(average_nn_distance(umap_object.graph_dists_), bins=bins)
+    ax.hist(means[np.isfinite(means)], bins=bins)
     ax.set(xlabel="Average distance to nearest neighbors", ylabel="Frequency")
     return ax
 

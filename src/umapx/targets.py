@@ -31,6 +31,8 @@ def check_target(y, n_samples, target_metric="categorical"):
         )
     if not np.all(np.isfinite(y)):
         raise ValueError(f"y contains NaN or infinity; target_metric={target_metric!r} needs a value for every point.")
+    if target_metric == "count" and ((y < 0) | (y != np.rint(y))).any():
+        raise ValueError("target_metric='count' needs counts: non-negative whole numbers.")
     return y.astype(np.float64)
 
 
@@ -40,11 +42,24 @@ def category_codes(y):
     if y.dtype.kind in "biuf":
         unlabelled = (y == -1) | np.isnan(y.astype(np.float64))
     else:
-        unlabelled = np.array([v is None or (isinstance(v, float) and np.isnan(v)) or v == -1 for v in y.tolist()])
+        unlabelled = np.array([_missing(v) for v in y.tolist()], dtype=bool)
     codes = np.full(y.shape, -1, dtype=np.int64)
     labels = y[~unlabelled]
-    codes[~unlabelled] = np.unique(labels.astype(str) if labels.dtype == object else labels, return_inverse=True)[1]
+    try:
+        codes[~unlabelled] = np.unique(labels, return_inverse=True)[1]
+    except TypeError:  # labels of types that do not compare (1 and "1"): in order of (type, text)
+        keys = [(type(v).__name__, str(v)) for v in labels.tolist()]
+        order = {key: i for i, key in enumerate(sorted(set(keys)))}
+        codes[~unlabelled] = [order[key] for key in keys]
     return codes
+
+
+def _missing(value):
+    """-1, None, NaN of any float type, and pandas' NA (whose comparisons raise)."""
+    try:
+        return value is None or bool(value != value) or bool(value == -1)
+    except TypeError:
+        return True
 
 
 def target_distance(y, metric):

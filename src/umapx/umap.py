@@ -84,11 +84,12 @@ class Transformer:
         if transform not in (None, "default", "pandas"):
             raise ValueError(f"set_output(transform=...) must be one of None, 'default', 'pandas'; got {transform!r}.")
         if transform is not None:
-            self._output = transform
+            self._sklearn_output_config = {"transform": transform}  # scikit-learn's name: clone copies it
         return self
 
     def _wrap_output(self, result, X):
-        if getattr(self, "_output", "default") != "pandas" or isinstance(result, tuple):
+        wanted = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
+        if wanted != "pandas" or not isinstance(result, np.ndarray):  # not the radii tuple, not a sparse graph
             return result
         import pandas as pd
 
@@ -102,6 +103,14 @@ class Transformer:
             from sklearn.utils.validation import _check_feature_names
 
             _check_feature_names(self, X, reset=reset)
+
+    def _feature_names_state(self):
+        names = getattr(self, "feature_names_in_", None)
+        return {"feature_names_in": None if names is None else [str(name) for name in names]}
+
+    def _set_feature_names_state(self, state):
+        if state.get("feature_names_in") is not None:  # older model files lack it
+            self.feature_names_in_ = np.array(state["feature_names_in"], dtype=object)
 
 
 def _fitted(name, doc):
@@ -229,10 +238,10 @@ class UMAP(ParamsMixin, Fitted, Transformer, LearnedAttributes):
         """Embed ``X`` (n_samples x n_features, dense or sparse; a distance matrix for 'precomputed').
         ``ensure_all_finite=False`` lets NaN through to a metric function that handles it."""
         self._check_params()
-        self._check_feature_names(X, reset=True)
         graph = build_graph(X, y, **self._graph_params(), ensure_all_finite=ensure_all_finite)
-        layout, self.embedding_list_ = embed_graph_at(graph, **self._layout_params())
-        self.graph_model_, self.layout_ = graph, layout
+        layout, listed = embed_graph_at(graph, **self._layout_params())
+        self._check_feature_names(X, reset=True)
+        self.graph_model_, self.layout_, self.embedding_list_ = graph, layout, listed
         vars(self).pop("_assigned", None)
         return self
 
@@ -242,8 +251,9 @@ class UMAP(ParamsMixin, Fitted, Transformer, LearnedAttributes):
         return self._wrap_output(self._training_result(), X)
 
     def _training_result(self, copy=False):
-        embedding = self.embedding_.copy() if copy else self.embedding_
-        return (embedding, self.rad_orig_, self.rad_emb_) if self.output_dens else embedding
+        result = (self.embedding_, self.rad_orig_, self.rad_emb_) if self.output_dens else (self.embedding_,)
+        result = tuple(r.copy() if copy and r is not None else r for r in result)
+        return result if self.output_dens else result[0]
 
     rad_orig_ = _fitted("layout_.rad_orig", "Log local radii of the data (densmap or output_dens).")
     rad_emb_ = _fitted("layout_.rad_emb", "Log local radii of the embedding (output_dens).")
@@ -259,21 +269,19 @@ class UMAP(ParamsMixin, Fitted, Transformer, LearnedAttributes):
     def transform(self, X, ensure_all_finite=True):
         """Embed new points into the fitted embedding.
 
-        Each new point gets fuzzy memberships to its ``n_neighbors`` nearest training points (local
-        connectivity lowered by one, as in umap-learn), starts at the membership-weighted mean of
-        their embedding and is optimised against the fixed training embedding for a third of the
-        fit's epochs at a quarter of its learning rate. A point's result depends on that point alone,
-        never on the other points in the call, and is bit-identical across calls and thread counts:
-        its negative samples are keyed by ``transform_seed`` and its own neighbours. With
+        Each new point gets fuzzy memberships to its ``n_neighbors`` nearest training points (as in
+        umap-learn), starts at the membership-weighted mean of their embedding and is optimised
+        against the fixed training embedding for a third of the fit's epochs at a quarter of its
+        learning rate. A point's result depends on that point alone and is bit-identical across
+        calls and thread counts (its negative samples are keyed by its own neighbours). With
         ``transform_mode='graph'`` the memberships (CSR, n_new x n_train) are returned instead. For
         ``metric='precomputed'``, ``X`` holds the distances from each new point to every training point.
 
         DensMAP models (umap-learn has no DensMAP transform) add the density term in the last
         ``dens_frac`` of these epochs, against the fixed training layout (``pipeline.new_point_density``).
         With ``output_dens=True`` the result is ``(embedding, r_orig, r_emb)``, the new points' log
-        radii in the data and in the embedding (their nearest embedded training points), as
-        ``rad_orig_`` and ``rad_emb_``. A row equal to a training row gets that row's embedding (and
-        radii), as umap-learn returns ``embedding_`` for the training data.
+        radii in the data and in the embedding, as ``rad_orig_`` and ``rad_emb_``. A row equal to a
+        training row gets that row's embedding (and radii), as umap-learn does for its training data.
         """
         self._from_assigned()
         rows = self._check_new_data(X, "transform", ensure_all_finite)
@@ -361,6 +369,7 @@ class UMAP(ParamsMixin, Fitted, Transformer, LearnedAttributes):
                 repulsion_strength=self.repulsion_strength,
                 negative_sample_rate=self.negative_sample_rate,
             )
+        self.embedding_list_ = None  # the layouts of the fit's epochs hold the earlier points only
         return self
 
     def _check_new_data(self, X, what, ensure_all_finite=True):
@@ -402,16 +411,20 @@ class UMAP(ParamsMixin, Fitted, Transformer, LearnedAttributes):
         layout, _ = embed_graph_at(
             graph, **{**result._layout_params(), "init": init, "terms": [], "output_dens": False}
         )
-        result.graph_model_, result.layout_ = graph, layout
+        result.graph_model_, result.layout_, result.embedding_list_ = graph, layout, None
         return result
 
     # ------------------------------------------------------------------ persistence
     def _fitted_state(self):
+        self._from_assigned()
         self._check_fitted("save")
-        return {"graph": self.graph_model_, "layout": self.layout_}
+        state = {"graph": self.graph_model_, "layout": self.layout_, **self._feature_names_state()}
+        return {**state, "embedding_list": getattr(self, "embedding_list_", None)}
 
     def _set_fitted_state(self, state):
         self.graph_model_, self.layout_ = state["graph"], state["layout"]
+        self.embedding_list_ = state.get("embedding_list")  # older model files lack it
+        self._set_feature_names_state(state)
 
 
 def _with_defaults(signature, **defaults):

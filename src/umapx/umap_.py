@@ -166,11 +166,13 @@ def discrete_metric_simplicial_set_intersection(
 
 
 def make_epochs_per_sample(weights, n_epochs):
-    """How often each edge is sampled: every w_max / w epochs, -1 for an edge never sampled."""
+    """How often each edge is sampled: every w_max / w epochs, -1 for an edge of weight 0 (edges
+    sampled less than once in ``n_epochs`` are pruned before, as in umap-learn, so ``n_epochs``
+    changes nothing here)."""
     weights = np.asarray(weights, dtype=np.float64)
     result = np.full(weights.shape, -1.0)
-    sampled = weights >= weights.max() / n_epochs
-    result[sampled] = epochs_per_sample(weights[sampled], weights.max())
+    positive = weights > 0
+    result[positive] = epochs_per_sample(weights[positive], weights.max())
     return result
 
 
@@ -207,7 +209,7 @@ def simplicial_set_embedding(
     from .neighbors import ExactIndex
 
     densmap_kwds = densmap_kwds or {}
-    data = None if data is None else check_input(data, "euclidean", ensure_all_finite=False)
+    data = None if data is None else check_input(data, "euclidean")
     fuzzy_set = sp.csr_matrix(graph, dtype=np.float32)
     fuzzy_set.eliminate_zeros()
     model = Graph(

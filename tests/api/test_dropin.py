@@ -64,8 +64,8 @@ def test_functional_pieces(digits):
     a, b = umap_.find_ab_params(1.0, 0.1)
     assert abs(a - 1.577) < 0.01 and abs(b - 0.895) < 0.01
     assert (umap_.INT32_MIN, umap_.INT32_MAX) == (-(2**31) + 1, 2**31 - 2)
-    eps = umap_.make_epochs_per_sample(np.array([1.0, 0.5, 0.001]), 200)
-    np.testing.assert_allclose(eps, [1.0, 2.0, -1.0])
+    eps = umap_.make_epochs_per_sample(np.array([1.0, 0.5, 0.001, 0.0]), 200)
+    np.testing.assert_allclose(eps, [1.0, 2.0, 1000.0, -1.0])
     with pytest.raises(ValueError, match="bandwidth=1.0 only"):
         umap_.smooth_knn_dist(dist, 10, bandwidth=2.0)
 
@@ -133,6 +133,8 @@ def test_target_distances():
     direct = poisson.logpmf(np.arange(2, 5), lam).sum() / (poisson.logpmf(np.arange(0, 9), lam).sum() / 2)
     np.testing.assert_allclose(d(np.array([2.0]), np.array([5.0])), [direct])
     np.testing.assert_allclose(d(np.array([5.0]), np.array([2.0])), [direct])
+    with pytest.raises(ValueError, match="non-negative whole numbers"):
+        umapx.UMAP(target_metric="count").fit(np.eye(5), [0, 1, 2.5, 3, 4])
     words = np.array(["abcdefghi", "abcdefghx", "zzzzzzzzz", "abcdefghi"])  # capped at a third of the longest
     s = target_distance(words, "string")(words[:1].repeat(4), words)
     np.testing.assert_allclose(s, [0, 1 / 3, 1, 0])
@@ -165,14 +167,18 @@ def test_discrete_target_metrics_pull_equal_targets_together(digits, metric):
 def test_unique_for_sparse_and_precomputed(digits):
     X = digits[0][:400]
     X2 = np.vstack([X, X[:40]])
-    for data, kw in [
-        (sp.csr_matrix(X2), {}),
-        (np.sqrt(((X2[:, None] - X2[None]) ** 2).sum(-1)), {"metric": "precomputed"}),
-    ]:
+    distances = np.sqrt(((X2[:, None] - X2[None]) ** 2).sum(-1))
+    for data, kw in [(sp.csr_matrix(X2), {}), (distances, {"metric": "precomputed"})]:
         model = umapx.UMAP(unique=True, **FAST, **kw).fit(data)
         assert model.graph_.shape == (400, 400)
         np.testing.assert_array_equal(model.embedding_[400:], model.embedding_[:40])
-    assert model.transform(data[:3]).shape == (3, 2)
+    sparse = umapx.UMAP(unique=True, **FAST).fit(sp.csr_matrix(X2))
+    np.testing.assert_array_equal(sparse.transform(sp.csr_matrix(X2[[3, 403]])), sparse.embedding_[[3, 403]])
+    placed = model.transform(distances[[3, 403]])  # precomputed rows are placed, each as its duplicate
+    np.testing.assert_array_equal(placed[0], placed[1])
+    assert np.linalg.norm(placed[0] - model.embedding_[3]) < 0.1 * np.ptp(model.embedding_)
+    with pytest.raises(ValueError, match="a single distinct point"):
+        umapx.UMAP(unique=True).fit(np.ones((5, 3)))
 
 
 @pytest.mark.parametrize("n", [2, 3, 9])
@@ -269,6 +275,27 @@ def test_n_epochs_list_keeps_each_layout(digits):
     np.testing.assert_array_equal(model.embedding_, umapx.UMAP(n_epochs=60, random_state=0).fit(X).embedding_)
     with pytest.raises(ValueError, match="n_epochs.*a list of positive ints"):
         umapx.UMAP(n_epochs=[10, 0]).fit(X)
+    other = umapx.UMAP(n_epochs=[5, 10], output_metric="manhattan", random_state=0).fit(X)
+    assert len(other.embedding_list_) == 2 and other.loss_history_ is None
+    with pytest.raises(ValueError, match="'n_epochs' parameter of AlignedUMAP"):
+        umapx.AlignedUMAP(n_epochs=[[10, 20], [10, 20]]).fit([X[:200], X[200:]], relations=[{i: i for i in range(50)}])
+
+
+def test_saved_models_keep_epoch_layouts_and_feature_names(digits, tmp_path):
+    import pandas as pd
+    from sklearn.base import clone
+
+    frame = pd.DataFrame(digits[0][:300], columns=[f"px{i}" for i in range(64)])
+    model = umapx.UMAP(n_epochs=[10, 20], random_state=0).set_output(transform="pandas").fit(frame)
+    model.save(tmp_path / "m.umapx")
+    again = umapx.load(tmp_path / "m.umapx")
+    assert all(np.array_equal(a, b) for a, b in zip(again.embedding_list_, model.embedding_list_, strict=True))
+    assert list(again.feature_names_in_) == list(frame.columns)
+    with pytest.raises(ValueError, match="feature names"):
+        again.transform(frame.iloc[:5, ::-1])
+    assert isinstance(clone(model).fit(frame).transform(frame.iloc[:5] + 0.5), pd.DataFrame)
+    graph_mode = clone(model).set_params(transform_mode="graph", n_epochs=20).fit(frame)
+    assert sp.issparse(graph_mode.transform(frame.iloc[:5] + 0.5))
 
 
 def test_diagnostic_all(fitted):
@@ -287,6 +314,8 @@ def test_diagnostic_all(fitted):
     D = fitted.graph_dists_
     mean = np.asarray(D.sum(axis=1)).ravel() / np.diff(D.indptr)
     assert ax.patches[0].get_x() == pytest.approx(mean.min())
+    with pytest.raises(ValueError, match="a combined model"):
+        umapx.plot.nearest_neighbour_distribution(fitted + fitted)
 
 
 # ---------------------------------------------------------------------------------- scikit-learn
@@ -387,8 +416,10 @@ def test_input_is_copied_once(digits, kind):
     tracemalloc.stop()
     size = out.nbytes if not sp.issparse(out) else out.data.nbytes + out.indices.nbytes + out.indptr.nbytes
     assert peak < 1.3 * size, f"{kind}: peak {peak} for an output of {size} bytes"
-    source = data.data if sp.issparse(data) else data
-    assert not np.shares_memory(out.data if sp.issparse(out) else out, source)
+    parts = ("data", "indices", "indptr") if sp.issparse(data) else (None,)
+    for part in parts:
+        theirs, ours = (data, out) if part is None else (getattr(data, part), getattr(out, part))
+        assert not np.shares_memory(ours, theirs), f"{kind}: the {part or 'array'} is shared with the input"
 
 
 # ---------------------------------------------------------------------------------- scanpy

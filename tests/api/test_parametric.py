@@ -384,3 +384,8 @@ def test_sklearn_check_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+def test_a_list_of_epochs_is_umaps_alone():
+    with pytest.raises(ValueError, match="'n_epochs' parameter of ParametricUMAP"):
+        ParametricUMAP(n_epochs=[10, 20]).fit(np.zeros((20, 3)))
