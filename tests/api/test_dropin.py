@@ -154,6 +154,18 @@ def test_labels_of_any_type(digits):
     np.testing.assert_array_equal(umapx.UMAP(**FAST).fit_transform(X, as_none), semi)
 
 
+def test_unlabelled_marks_and_labels_that_do_not_compare():
+    import pandas as pd
+
+    from umapx.targets import category_codes
+
+    marks = np.array(["b", "a", None, np.float32("nan"), pd.NA, -1, "a"], dtype=object)
+    np.testing.assert_array_equal(category_codes(marks), [1, 0, -1, -1, -1, -1, 0])
+    np.testing.assert_array_equal(category_codes(np.array([1, "1", "x", 1], dtype=object)), [0, 1, 2, 0])
+    nullable = pd.array(["x", None, "y"], dtype="string").to_numpy()
+    np.testing.assert_array_equal(category_codes(nullable), [0, -1, 1])
+
+
 @pytest.mark.parametrize("metric", ["ordinal", "count", "string"])
 def test_discrete_target_metrics_pull_equal_targets_together(digits, metric):
     X, y = digits[0][:800], digits[1][:800]
