@@ -48,9 +48,11 @@ class _Learned:
             self.write(model, value)
 
 
-def _set_layout(field, convert=float):
+def _set_layout(field, convert=lambda model, value: float(value)):
+    """A writer of ``_Learned``: the fitted layout with ``field`` replaced by ``convert(model, value)``."""
+
     def write(model, value):
-        model.layout_ = replace(model.layout_, **{field: convert(value)})
+        model.layout_ = replace(model.layout_, **{field: convert(model, value)})
 
     return write
 
@@ -72,10 +74,6 @@ def _data_hash(data):
     return digest.hexdigest()
 
 
-def _embedding_layout(model, value):
-    model.layout_ = replace(model.layout_, embedding=_embedding_of(model, value))
-
-
 class LearnedAttributes:
     """umap-learn's fitted attributes, which its users and wrappers read (and scanpy's ingest sets).
     ``knn_search_index`` is umapx's index of the training data; the search index that
@@ -87,7 +85,7 @@ class LearnedAttributes:
 
     embedding_ = _Learned(
         lambda m: m.layout_.embedding,
-        _embedding_layout,
+        _set_layout("embedding", _embedding_of),
         "The embedding of the training points (n_samples x n_components).",
     )
     _a = _Learned(lambda m: m.layout_.a, _set_layout("a"))

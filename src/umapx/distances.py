@@ -29,8 +29,6 @@ helpers ``sign``, ``softmax``, ``approx_log_Gamma``, ``log_beta``, ``log_single_
 
 from __future__ import annotations
 
-import inspect
-
 import numba
 import numpy as np
 
@@ -360,23 +358,18 @@ def pairwise_special_metric(X, Y=None, metric="hellinger", kwds=None, ensure_all
 
     ``metric`` is a name of ``named_distances`` (computed by umapx's kernels, with ``kwds`` as
     umap-learn's keyword names) or a numba function ``metric(x, y, *kwds.values())`` (computed by
-    scikit-learn's ``pairwise_distances``). With ``Y=None`` the diagonal is 0.
+    the kernel that umapx's exact search runs for metric functions). With ``Y=None`` and a name the
+    diagonal is 0.
     """
-    from sklearn.metrics import pairwise_distances
+    from .neighbors import callable_distances
 
-    if callable(metric):
-        vals = tuple((kwds or {}).values())
-        finite = (
-            "ensure_all_finite"
-            if "ensure_all_finite" in inspect.signature(pairwise_distances).parameters
-            else "force_all_finite"
-        )
-        return pairwise_distances(X, Y, metric=lambda a, b: metric(a, b, *vals), **{finite: ensure_all_finite})
-    if metric not in _NAMED:
+    if not callable(metric) and metric not in _NAMED:
         raise ValueError(f"Unknown metric {metric!r}; valid: {', '.join(sorted(_NAMED))}")
     X = np.ascontiguousarray(X, dtype=np.float64)
     Z = X if Y is None else np.ascontiguousarray(Y, dtype=np.float64)
     if ensure_all_finite and not (np.isfinite(X).all() and np.isfinite(Z).all()):
         raise ValueError("Input contains NaN or infinity.")
+    if callable(metric):
+        return callable_distances(Z, X, metric, tuple((kwds or {}).values()))
     resolved = _resolve(metric, kwds, X.shape[1])
     return _pairwise(X, Z, resolved.code, resolved.params, Y is None)

@@ -477,14 +477,14 @@ def callable_knn(X, Q, k, metric):
     X, Q = (A.toarray() if sp.issparse(A) else A for A in (X, Q))
     rows = max(1, _CHUNK_BYTES // (8 * X.shape[0]))  # queries per block of distances
     blocks = [
-        precomputed_knn(_callable_distances(X, Q[start : start + rows], metric.callable, metric.extra), k, False)
+        precomputed_knn(callable_distances(X, Q[start : start + rows], metric.callable, metric.extra), k, False)
         for start in range(0, Q.shape[0], rows)
     ]
     return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])
 
 
 @numba.njit(parallel=True)
-def _callable_distances(X, Q, fn, extra):
+def callable_distances(X, Q, fn, extra):
     """Distances (m x n) from the rows of ``Q`` to those of ``X``; not cached, as ``fn`` is an argument."""
     D = np.empty((Q.shape[0], X.shape[0]))
     for i in numba.prange(Q.shape[0]):
